@@ -1,0 +1,149 @@
+"""The `tinbai` command line. Errors are one line on stderr and a non-zero exit, never a traceback."""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+EXIT_USAGE = 2
+EXIT_FAILED = 1
+
+
+class CliError(Exception):
+    """A problem to report as one line."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--db", metavar="FILE", help="warehouse file (default: $TINBAI_DB, else warehouse/tinbai.duckdb in the project)"
+    )
+    parser = argparse.ArgumentParser(prog="tinbai", description="Vietnamese news into a DuckDB warehouse.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    ingest = commands.add_parser(
+        "ingest", parents=[common], help="load text dumps, HTML pages and JSON Lines from files and folders"
+    )
+    ingest.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (.txt, .html, .htm, .jsonl[.gz])")
+    ingest.add_argument("--batch-size", type=int, default=None, help="documents per load transaction")
+    ingest.add_argument("--workers", type=int, default=0, help="transform processes (default: all cores)")
+    ingest.add_argument("-v", "--verbose", action="store_true", help="show Prefect's run logs")
+    ingest.set_defaults(handler=run_ingest)
+
+    query = commands.add_parser("query", parents=[common], help="run a read-only SQL query on the warehouse")
+    query.add_argument("sql", help="one or more SELECT statements; the last one's rows are printed")
+    query.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    query.set_defaults(handler=run_query)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except CliError as error:
+        print(f"tinbai: error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("tinbai: interrupted", file=sys.stderr)
+        return 130
+
+
+def run_ingest(args: argparse.Namespace) -> int:
+    missing = [path for path in args.paths if not os.path.lexists(path)]
+    if missing:
+        print(f"tinbai: error: no such file or directory: {', '.join(missing)}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.batch_size is not None and args.batch_size < 1:
+        print("tinbai: error: --batch-size must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    from warehouse.connection import WarehouseError, opened
+
+    try:
+        with opened(args.db):
+            pass  # fail fast, before Prefect starts, on a warehouse that cannot be written
+    except WarehouseError as error:
+        raise CliError(str(error)) from error
+    if not args.verbose:
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
+    from flows.ingest import DEFAULT_BATCH_SIZE, ingest
+
+    try:
+        summary = ingest(
+            paths=[str(Path(path)) for path in args.paths],
+            db=args.db,
+            batch_size=args.batch_size or DEFAULT_BATCH_SIZE,
+            workers=args.workers,
+        )
+    except Exception as error:  # the flow's own logs hold the details
+        raise CliError(f"ingest failed: {type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}") from error
+    print_summary(summary)
+    return 0
+
+
+def print_summary(summary) -> None:
+    console = Console()
+    table = Table(title=f"tinbai ingest — run {summary.run_id}", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    for label, value in (
+        ("read (new or changed)", summary.read),
+        ("unchanged, skipped", summary.unchanged),
+        ("articles loaded", summary.loaded),
+        ("duplicates", summary.duplicates),
+        ("rejected", summary.rejected),
+        ("time", f"{summary.seconds:.2f} s"),
+    ):
+        table.add_row(label, str(value))
+    console.print(table)
+    for reason, count in sorted(summary.reject_reasons.items()):
+        console.print(f"  rejected {count} × {reason}", highlight=False)
+    console.print(f"warehouse: {summary.database}", highlight=False)
+
+
+def run_query(args: argparse.Namespace) -> int:
+    from warehouse.connection import WarehouseError
+    from warehouse.queries import QueryError, run_query as execute
+
+    try:
+        result = execute(args.sql, args.db)
+    except (QueryError, WarehouseError) as error:
+        raise CliError(str(error)) from error
+    if args.format == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(result.columns)
+        writer.writerows([[_plain(value) for value in row] for row in result.rows])
+    elif args.format == "json":
+        records = [dict(zip(result.columns, (_plain(value) for value in row))) for row in result.rows]
+        json.dump(records, sys.stdout, ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+    else:
+        table = Table(*result.columns, show_lines=False)
+        for row in result.rows:
+            table.add_row(*("" if value is None else str(_plain(value)) for value in row))
+        Console(soft_wrap=False).print(table)
+        print(f"({len(result.rows)} rows)")
+    return 0
+
+
+def _plain(value):
+    """JSON/CSV-friendly form of a DuckDB value."""
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return f"<{len(bytes(value))} bytes>"
+    return value
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""Publication dates from Vietnamese datelines and leads.
+
+date_precision values:
+  second / minute      a full dateline with a time ("Thứ Ba, 03/12/2019, 03:41:31")
+  day                  a full date without a time
+  day_inferred_year    a lead that gives only day/month ("Chiều 28/6") whose first sentence
+                       names exactly one year ("... năm 2021"); the year was inferred
+Nothing else is guessed: without such evidence published_at stays NULL.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+
+VIETNAM = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
+
+_WEEKDAY = r"(?:thứ\s*(?:hai|ba|tư|năm|sáu|bảy|[2-7])|chủ\s*nhật|cn)"
+_DATELINE = re.compile(
+    rf"^(?:(?:cập nhật|đăng|ngày đăng|xuất bản)\s*:?\s*)?(?:{_WEEKDAY}\s*,?\s*)?(?:ngày\s*)?"
+    r"(?P<day>\d{1,2})[/.-](?P<month>\d{1,2})[/.-](?P<year>\d{4})"
+    r"(?:\s*[,|-]?\s*(?:lúc\s*)?(?P<hour>\d{1,2})[:h](?P<minute>\d{2})(?::(?P<second>\d{2}))?)?"
+    r"\s*(?:\(?\[?\s*(?:gmt|utc)\s*\+\s*7\s*\]?\)?)?\.?$",
+    re.I,
+)
+_TIME_FIRST = re.compile(
+    r"^(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?\s*(?:\(?gmt\+7\)?)?\s*,?\s*"
+    r"(?:ngày\s*)?(?P<day>\d{1,2})[/.-](?P<month>\d{1,2})[/.-](?P<year>\d{4})$",
+    re.I,
+)
+_ISO = re.compile(
+    r"^(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})(?:[T ](?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?)?"
+)
+# "Chiều 28/6, ...", "Ngày 2-12, ...", "(NLĐO) - Sáng 27/1, ...", "Chiều ngày 23/2, ..."
+_LEAD_DAY_MONTH = re.compile(
+    r"^(?:\([^()]{1,30}\)\s*[-–—]?\s*)?(?:(?:sáng|chiều|trưa|tối|đêm|khuya|rạng sáng)\s+)?"
+    r"(?:hôm\s+nay\s*\(?)?(?:ngày\s+)?(?P<day>\d{1,2})[/-](?P<month>\d{1,2})(?![/-]?\d)",
+    re.I,
+)
+_YEAR_PHRASE = re.compile(r"\bnăm\s+(?P<year>(?:19|20)\d{2})\b", re.I)
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[A-ZĐÀ-Ỹ\"“])")
+
+
+def parse_dateline(line: str) -> tuple[datetime, str] | None:
+    """A whole line that is a date (and maybe time), in Vietnam time, with its precision."""
+    candidate = line.strip()
+    if len(candidate) > 60:
+        return None
+    match = _DATELINE.match(candidate) or _TIME_FIRST.match(candidate) or _ISO.match(candidate)
+    if not match:
+        return None
+    return _build(match.groupdict())
+
+
+def _build(parts: dict) -> tuple[datetime, str] | None:
+    try:
+        hour, minute, second = (int(parts.get(key) or 0) for key in ("hour", "minute", "second"))
+        moment = datetime(int(parts["year"]), int(parts["month"]), int(parts["day"]), hour, minute, second, tzinfo=VIETNAM)
+    except (TypeError, ValueError):
+        return None
+    if parts.get("second"):
+        precision = "second"
+    elif parts.get("hour"):
+        precision = "minute"
+    else:
+        precision = "day"
+    return moment, precision
+
+
+def first_sentence(paragraph: str) -> str:
+    return _SENTENCE_END.split(paragraph, maxsplit=1)[0]
+
+
+def infer_from_lead(lead: str) -> tuple[datetime, str] | None:
+    """Day/month at the start of a lead, with the year only when its first sentence names exactly one."""
+    sentence = first_sentence(lead.strip())
+    match = _LEAD_DAY_MONTH.match(sentence)
+    if not match:
+        return None
+    years = {int(found.group("year")) for found in _YEAR_PHRASE.finditer(sentence)}
+    if len(years) != 1:
+        return None
+    built = _build({"day": match.group("day"), "month": match.group("month"), "year": years.pop()})
+    if built is None:
+        return None
+    return built[0], "day_inferred_year"

@@ -1,0 +1,88 @@
+"""Plain data passed between the stages: source -> raw document -> article -> fingerprint."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True)
+class RawDocument:
+    """One input exactly as received: the bytes and where they came from."""
+
+    source: str  # a path or URL: the identity of the input
+    content: bytes
+    received_at: datetime
+    format_hint: str = ""  # from the file name; the content is sniffed too (see decode.sniff_format)
+    record: dict | None = None  # pre-split fields of a JSON Lines record (title, text, url, ...)
+
+    @property
+    def content_hash(self) -> str:
+        return sha256_hex(self.content)
+
+    @property
+    def document_id(self) -> str:
+        """Stable id of this version of this input: the same bytes from the same source give the same id."""
+        return sha256_hex(f"{self.source}\0{self.content_hash}".encode())[:32]
+
+
+@dataclass(frozen=True)
+class Article:
+    """An article parsed and cleaned from one raw document."""
+
+    source: str
+    document_id: str
+    title: str
+    paragraphs: tuple[str, ...]
+    format: str  # text | html | jsonl
+    extractor: str
+    extractor_version: str
+    cleaner_version: str
+    url: str | None = None
+    site: str | None = None
+    author: str | None = None
+    published_at: datetime | None = None
+    date_precision: str | None = None  # see transforms.dates for the values
+    original_source: str | None = None
+    views: int | None = None
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.paragraphs)
+
+    def with_changes(self, **changes) -> "Article":
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Reject:
+    """An input that could not be turned into an article, and why."""
+
+    source: str
+    stage: str  # read | decode | parse | clean | load
+    reason: str
+    content_hash: str = ""
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What dedup needs to know about an article's text."""
+
+    content_hash: str  # exact-duplicate key over the normalised text
+    band_keys: tuple[int, ...]  # LSH band keys of the MinHash signature, one per band
+    shingles: frozenset[int] = field(repr=False)  # hashed shingles, for verifying candidates
+
+
+@dataclass(frozen=True)
+class Processed:
+    """The outcome of transforming one raw document: an article with its fingerprint, or a reject."""
+
+    document: RawDocument
+    format: str
+    article: Article | None = None
+    fingerprint: Fingerprint | None = None
+    reject: Reject | None = None

@@ -1,0 +1,49 @@
+"""Text normalisation: for display (NFC, clean whitespace) and for matching (dedup keys)."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Vietnamese tone marks as combining characters. Old ("hoà", "thuý", "uỷ") and new
+# ("hòa", "thúy", "ủy") spelling put the tone on different vowels of one syllable, so
+# matching keys lift the tone off the vowel and append it to the syllable.
+_TONE_MARKS = {"\u0300": "2", "\u0301": "1", "\u0303": "4", "\u0309": "3", "\u0323": "5"}
+_INVISIBLE = re.compile(r"[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_WORD = re.compile(r"\w+")
+
+
+def clean_whitespace(line: str) -> str:
+    """One line for display: invisible characters dropped, space runs folded, ends trimmed."""
+    return _SPACES.sub(" ", _INVISIBLE.sub("", line)).strip()
+
+
+def normalise_text(text: str) -> str:
+    """Display form of a text: NFC, each line's whitespace cleaned, blank lines dropped."""
+    text = unicodedata.normalize("NFC", text)
+    lines = (clean_whitespace(line) for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def fold_syllable(word: str) -> str:
+    """Matching key of one lower-case word: tone mark moved to the end, other diacritics kept."""
+    decomposed = unicodedata.normalize("NFD", word)
+    tone = ""
+    base = []
+    for char in decomposed:
+        if char in _TONE_MARKS:
+            tone = _TONE_MARKS[char]
+        else:
+            base.append(char)
+    return unicodedata.normalize("NFC", "".join(base)) + tone
+
+
+def matching_tokens(text: str) -> list[str]:
+    """Syllables of a text as dedup sees them: NFC, lower case, no punctuation, tones folded."""
+    text = unicodedata.normalize("NFC", _INVISIBLE.sub("", text)).lower()
+    return [fold_syllable(word) for word in _WORD.findall(text)]
+
+
+def exact_key(text: str) -> str:
+    """The text as the exact-duplicate hash sees it: NFC, case and whitespace folded."""
+    return " ".join(unicodedata.normalize("NFC", _INVISIBLE.sub("", text)).casefold().split())

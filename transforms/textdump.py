@@ -1,0 +1,68 @@
+"""The header of a text dump of a web page: source URL, title and site; the rest is body lines."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from courlan import get_host_and_path
+
+from transforms.dates import parse_dateline
+from transforms.normalise import clean_whitespace
+
+_URL_LINE = re.compile(r"^(?:url\s*:\s*)?(?P<url>https?://\S+)$", re.I)
+_SEPARATOR = re.compile(r"^[-=_*~–—•·.]{3,}$")
+_HOST = r"(?:[\w-]+\.)+[a-z]{2,12}"
+# "Antinet.info – Hội nghị ...": a host-like site name before a dash, bar or colon.
+_SITE_PREFIX = re.compile(rf"^(?P<site>{_HOST})\s*[–—|:-]\s+(?P<title>\S.+)$", re.I)
+# "Hội nghị ... - Baochinhphu.vn": the same after the title.
+_SITE_SUFFIX = re.compile(rf"^(?P<title>\S.+?)\s+[–—|-]\s*(?P<site>{_HOST})$", re.I)
+
+
+@dataclass(frozen=True)
+class DumpHeader:
+    url: str | None
+    title: str
+    site: str | None
+    body_lines: list[str]
+
+
+def site_from_url(url: str | None) -> str | None:
+    if not url:
+        return None
+    try:
+        base, _ = get_host_and_path(url)
+    except ValueError:
+        return None
+    host = base.split("://", 1)[-1].lower()
+    return host.removeprefix("www.") or None
+
+
+def parse_header(text: str) -> DumpHeader:
+    """Split a dump into URL, title, site and body lines. Raises ValueError when there is no title."""
+    lines = text.split("\n")
+    url = None
+    index = 0
+    while index < len(lines):
+        line = clean_whitespace(lines[index])
+        if not line or _SEPARATOR.match(line):
+            index += 1
+            continue
+        found = _URL_LINE.match(line)
+        if found and url is None:
+            url = found.group("url")
+            index += 1
+            continue
+        break
+    if index >= len(lines):
+        raise ValueError("no title line")
+    title = clean_whitespace(lines[index])
+    if parse_dateline(title):
+        raise ValueError("no title line before the dateline")
+    site = None
+    for pattern in (_SITE_PREFIX, _SITE_SUFFIX):
+        match = pattern.match(title)
+        if match:
+            site, title = match.group("site"), match.group("title").strip()
+            break
+    body = [line for line in lines[index + 1:] if not _SEPARATOR.match(clean_whitespace(line))]
+    return DumpHeader(url=url, title=title, site=site or site_from_url(url), body_lines=body)
