@@ -13,6 +13,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from transforms.dates import VIETNAM
+
 EXIT_USAGE = 2
 EXIT_FAILED = 1
 
@@ -91,7 +93,8 @@ def run_ingest(args: argparse.Namespace) -> int:
 
 def print_summary(summary) -> None:
     console = Console()
-    table = Table(title=f"tinbai ingest — run {summary.run_id}", show_header=False, title_justify="left")
+    console.print(f"tinbai ingest: run {summary.run_id}", highlight=False)
+    table = Table(show_header=False)
     table.add_column(style="bold")
     table.add_column(justify="right")
     for label, value in (
@@ -129,13 +132,15 @@ def run_query(args: argparse.Namespace) -> int:
         table = Table(*result.columns, show_lines=False)
         for row in result.rows:
             table.add_row(*("" if value is None else str(_plain(value)) for value in row))
-        Console(soft_wrap=False).print(table)
+        Console(width=None if sys.stdout.isatty() else 240).print(table)
         print(f"({len(result.rows)} rows)")
     return 0
 
 
 def _plain(value):
     """JSON/CSV-friendly form of a DuckDB value."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(VIETNAM).isoformat()  # news time is Vietnam time
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, Decimal):

@@ -50,6 +50,7 @@ class CleaningRules:
     line_rules: tuple[LineRule, ...]
     inline_rules: tuple[InlineRule, ...]
     short_line_max_words: int
+    headline_max_words: int
     repeated_line_max_chars: int
     drop_rest_min_position: float
     branding_min_symbols: int
@@ -74,8 +75,10 @@ def load_rules(path: Path = RULES_PATH) -> CleaningRules:
         )
         structure = data["structure"]
         return CleaningRules(version=str(data["version"]), line_rules=line_rules, inline_rules=inline_rules, **structure)
-    except (tomllib.TOMLDecodeError, KeyError, TypeError, re.error) as error:
+    except (tomllib.TOMLDecodeError, RulesError, TypeError, re.error) as error:
         raise RulesError(f"{path}: {error}") from error
+    except KeyError as error:
+        raise RulesError(f"{path}: missing key {error}") from error
 
 
 def _line_rule(entry: dict, index: int) -> LineRule:
@@ -102,6 +105,17 @@ def word_count(line: str) -> int:
 def is_short(line: str, rules: CleaningRules) -> bool:
     """A label rather than prose: few words and no sentence punctuation at the end."""
     return word_count(line) < rules.short_line_max_words and not _SENTENCE_END.search(line)
+
+
+def is_headline_like(line: str, rules: CleaningRules) -> bool:
+    """A link text or heading: no sentence punctuation at the end and no longer than a headline."""
+    return word_count(line) <= rules.headline_max_words and not _SENTENCE_END.search(line)
+
+
+def is_furniture(line: str, rules: CleaningRules) -> bool:
+    """Whether a line is removed whole by the rule table (used to find a dump's title line)."""
+    rule = _matching_rule(clean_whitespace(line), rules)
+    return rule is not None and rule.action in ("drop", "drop_list", "image")
 
 
 def branding_symbols(line: str) -> int:
@@ -158,7 +172,7 @@ def clean_lines(
     for line in lines:
         position = seen_chars / total_chars
         seen_chars += len(line)
-        if in_list and is_short(line, rules):
+        if in_list and is_headline_like(line, rules):
             result.removed.append(("related_articles", line))
             continue
         in_list = False
@@ -247,7 +261,7 @@ def _strip_inline(line: str, rules: CleaningRules, result: CleanedBody) -> str:
 
 def _trim_head(kept: list[str], rules: CleaningRules, result: CleanedBody) -> list[str]:
     start = 0
-    while start < len(kept) - 1 and is_short(kept[start], rules):
+    while start < len(kept) - 1 and is_headline_like(kept[start], rules):
         result.removed.append(("head_label", kept[start]))
         start += 1
     return kept[start:]
@@ -255,7 +269,7 @@ def _trim_head(kept: list[str], rules: CleaningRules, result: CleanedBody) -> li
 
 def _trim_tail(kept: list[str], rules: CleaningRules, result: CleanedBody) -> list[str]:
     end = len(kept)
-    while end > 1 and is_short(kept[end - 1], rules):
+    while end > 1 and is_headline_like(kept[end - 1], rules):
         line = kept[end - 1]
         name = byline_name(line, rules)
         if name and "author" not in result.fields:

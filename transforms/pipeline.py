@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from transforms.clean import RULES_PATH, CleaningRules, clean_lines, load_rules, site_template_lines
+from transforms.clean import RULES_PATH, CleaningRules, clean_lines, is_furniture, load_rules, site_template_lines
 from transforms.dates import infer_from_lead
 from transforms.decode import DecodeError, decode_bytes, sniff_format
 from transforms.fingerprint import fingerprint
@@ -88,7 +88,7 @@ def _draft(document: RawDocument) -> _Draft:
     if sniff_format(text.encode("utf-8")) == "html":
         return _draft_html(document)
     try:
-        header = parse_header(text)
+        header = parse_header(text, is_furniture=lambda line: is_furniture(line, load_rules()))
     except ValueError as error:
         raise _Rejected("parse", str(error)) from error
     return _Draft(

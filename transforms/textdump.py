@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Callable
 
 from courlan import get_host_and_path
 
@@ -37,32 +38,36 @@ def site_from_url(url: str | None) -> str | None:
     return host.removeprefix("www.") or None
 
 
-def parse_header(text: str) -> DumpHeader:
-    """Split a dump into URL, title, site and body lines. Raises ValueError when there is no title."""
+def parse_header(text: str, is_furniture: Callable[[str], bool] = lambda line: False) -> DumpHeader:
+    """Split a dump into URL, title, site and body lines. Raises ValueError when there is no title.
+
+    The title is the first real line: not blank, not a separator, not the URL, not a
+    dateline (kept for the body, where its date is read) and not page furniture.
+    """
     lines = text.split("\n")
     url = None
+    held: list[str] = []
     index = 0
     while index < len(lines):
         line = clean_whitespace(lines[index])
-        if not line or _SEPARATOR.match(line):
-            index += 1
+        index += 1
+        if not line or _SEPARATOR.match(line) or is_furniture(line):
             continue
         found = _URL_LINE.match(line)
         if found and url is None:
             url = found.group("url")
-            index += 1
-            continue
-        break
-    if index >= len(lines):
+        elif parse_dateline(line):
+            held.append(line)
+        else:
+            break
+    else:
         raise ValueError("no title line")
-    title = clean_whitespace(lines[index])
-    if parse_dateline(title):
-        raise ValueError("no title line before the dateline")
+    title = line
     site = None
     for pattern in (_SITE_PREFIX, _SITE_SUFFIX):
         match = pattern.match(title)
         if match:
             site, title = match.group("site"), match.group("title").strip()
             break
-    body = [line for line in lines[index + 1:] if not _SEPARATOR.match(clean_whitespace(line))]
+    body = held + [line for line in lines[index:] if not _SEPARATOR.match(clean_whitespace(line))]
     return DumpHeader(url=url, title=title, site=site or site_from_url(url), body_lines=body)
