@@ -25,6 +25,14 @@ RULES_PATH = Path(__file__).parent / "rules" / "boilerplate.toml"
 _ACTIONS = {"drop", "drop_rest", "drop_list", "image", "field"}
 _FIELDS = {"views", "original_source", "author"}
 _SENTENCE_END = re.compile(r"[.!?…:;\"”’)»]$")
+# "...hiện hành.Hoàng Diên", "...mất điện:Theo EVN": two sentences (joined by a crawler)
+# are prose, not a label, however short.
+# ("TP.HCM" is an abbreviation, not a break: the break needs a lower-case letter or digit
+# before it and a capitalised word after it.)
+_INNER_SENTENCE_BREAK = re.compile(r"[a-zà-ỹđ0-9][.!?…:;][\"”’]?\s*[A-ZĐÀ-Ỹ][a-zà-ỹđ]")
+# Emoji, dingbats, stars and enclosed numbers (⭐ ✔️ ①) and ℠ ™: decoration, not prose.
+# Not every "So" character: ° and ℃ occur in weather reports.
+_PICTOGRAPHS = re.compile("[\u2120\u2122\u2460-\u24ff\u2600-\u27bf\u2b00-\u2bff\U0001f000-\U0001faff]")
 _NAME_WORD = re.compile(r"^(?:[A-ZĐÀ-Ỹ][\wÀ-ỹ'’.-]*|[A-ZĐ]{1,6}\.?)$")
 _BYLINE = re.compile(r"^(?P<name>[^()\[\]]+?)\s*(?:[(\[/]\s*(?P<agency>[^()\[\]]{1,20})\s*[)\]]?)?$")
 
@@ -108,8 +116,12 @@ def is_short(line: str, rules: CleaningRules) -> bool:
 
 
 def is_headline_like(line: str, rules: CleaningRules) -> bool:
-    """A link text or heading: no sentence punctuation at the end and no longer than a headline."""
-    return word_count(line) <= rules.headline_max_words and not _SENTENCE_END.search(line)
+    """A link text or heading: no longer than a headline, no sentence punctuation at its end or inside it."""
+    return (
+        word_count(line) <= rules.headline_max_words
+        and not _SENTENCE_END.search(line)
+        and not _INNER_SENTENCE_BREAK.search(line)
+    )
 
 
 def is_furniture(line: str, rules: CleaningRules) -> bool:
@@ -119,7 +131,7 @@ def is_furniture(line: str, rules: CleaningRules) -> bool:
 
 
 def branding_symbols(line: str) -> int:
-    return sum(1 for char in line if unicodedata.category(char) == "So" or "\u2460" <= char <= "\u24ff")
+    return len(_PICTOGRAPHS.findall(line))
 
 
 def byline_name(line: str, rules: CleaningRules) -> str | None:

@@ -27,7 +27,7 @@ def shingles(text: str, size: int = SHINGLE_SIZE) -> frozenset[str]:
     tokens = matching_tokens(text)
     if len(tokens) <= size:
         return frozenset([" ".join(tokens)]) if tokens else frozenset()
-    return frozenset(" ".join(tokens[i:i + size]) for i in range(len(tokens) - size + 1))
+    return frozenset(map(" ".join, zip(*(tokens[offset:] for offset in range(size)))))
 
 
 def band_keys(signature: list[int]) -> tuple[int, ...]:
@@ -47,5 +47,5 @@ def content_hash(text: str) -> str:
 def fingerprint(text: str) -> Fingerprint:
     shingle_set = shingles(text)
     minhash = RMinHash(num_perm=NUM_PERM, seed=SEED)
-    minhash.update(sorted(shingle_set))
+    minhash.update(list(shingle_set))  # order does not matter: MinHash takes minima
     return Fingerprint(content_hash=content_hash(text), band_keys=band_keys(minhash.digest()), shingles=shingle_set)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Vietnamese tone marks as combining characters. Old ("hoà", "thuý", "uỷ") and new
 # ("hòa", "thúy", "ủy") spelling put the tone on different vowels of one syllable, so
@@ -25,8 +26,12 @@ def normalise_text(text: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
+@lru_cache(maxsize=1 << 18)
 def fold_syllable(word: str) -> str:
-    """Matching key of one lower-case word: tone mark moved to the end, other diacritics kept."""
+    """Matching key of one lower-case word: tone mark moved to the end, other diacritics kept.
+
+    Cached: Vietnamese has a few thousand syllables, and this is the hot loop of dedup.
+    """
     decomposed = unicodedata.normalize("NFD", word)
     tone = ""
     base = []
