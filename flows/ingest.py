@@ -7,6 +7,7 @@ and records the run in `runs`.
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from dataclasses import asdict, dataclass, field
 from itertools import islice
 from typing import Iterable, Iterator
@@ -34,6 +35,8 @@ class RunSummary:
     unchanged: int = 0
     loaded: int = 0
     duplicates: int = 0
+    exact_duplicates: int = 0
+    near_duplicates: int = 0
     rejected: int = 0
     seconds: float = 0.0
     reject_reasons: dict[str, int] = field(default_factory=dict)
@@ -48,9 +51,11 @@ def transform_task(documents: list[RawDocument], pool: TransformPool) -> list[Pr
 
 
 @task(name="load-batch", cache_policy=NO_CACHE)
-def load_task(db: str, run_id: str, results: list[Processed], read_rejects: list[Reject]) -> BatchCounts:
+def load_task(
+    db: str, run_id: str, results: list[Processed], read_rejects: list[Reject], seen_at: datetime
+) -> BatchCounts:
     with opened(db) as con:
-        return load_batch(con, run_id, results, read_rejects)
+        return load_batch(con, run_id, results, read_rejects, seen_at)
 
 
 @flow(name="ingest", log_prints=False)
@@ -62,14 +67,14 @@ def ingest(paths: list[str], db: str | None = None, batch_size: int = DEFAULT_BA
     run_id = str(flow_run.id or f"local-{time.time_ns()}")
     summary = RunSummary(run_id=run_id, database=database)
     with opened(database) as con:
-        start_run(con, run_id, "ingest", {"paths": paths, "db": database, "batch_size": batch_size})
+        seen_at = start_run(con, run_id, "ingest", {"paths": paths, "db": database, "batch_size": batch_size})
     pool = TransformPool(workers or default_workers())
     status, message = "failed", None
     try:
         inputs, missing = discover(paths)
         logger.info("%d input files under %d paths; %d paths unusable", len(inputs), len(paths), len(missing))
         if missing:
-            load_task(database, run_id, [], missing)
+            load_task(database, run_id, [], missing, seen_at)
             _record_rejects(summary, missing)
         for number, batch in enumerate(_batches(iter_documents(inputs), batch_size), start=1):
             documents = [item for item in batch if isinstance(item, RawDocument)]
@@ -78,10 +83,12 @@ def ingest(paths: list[str], db: str | None = None, batch_size: int = DEFAULT_BA
             summary.unchanged += len(documents) - len(new_documents)
             summary.read += len(new_documents)
             results = transform_task(new_documents, pool) if new_documents else []
-            counts = load_task(database, run_id, results, read_rejects)
+            counts = load_task(database, run_id, results, read_rejects, seen_at)
             _record_rejects(summary, read_rejects + [r.reject for r in results if r.reject])
             summary.loaded += counts.loaded
             summary.duplicates += counts.duplicates
+            summary.exact_duplicates += counts.exact
+            summary.near_duplicates += counts.near
             logger.info(
                 "batch %d: %d documents, %d new, %d loaded, %d duplicates, %d rejected",
                 number, len(batch), len(new_documents), counts.loaded, counts.duplicates, counts.rejected,

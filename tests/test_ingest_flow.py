@@ -16,7 +16,7 @@ from warehouse.connection import opened
 from warehouse.loader import load_batch
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
-TABLES = ("raw_documents", "articles", "duplicates", "rejects", "article_bands", "runs")
+TABLES = ("raw_documents", "articles", "duplicates", "rejects", "member_bands", "runs")
 
 
 def table_counts(db: Path) -> dict[str, int]:
@@ -39,7 +39,7 @@ def test_seeds_load_and_a_rerun_adds_only_a_run(db):
     first = ingest(paths=[str(SEEDS)], db=str(db), workers=1)
     assert (first.read, first.loaded, first.duplicates, first.rejected) == (5, 5, 0, 0)
     before = table_counts(db)
-    assert before["articles"] == 5 and before["raw_documents"] == 5 and before["article_bands"] == 5 * 32
+    assert before["articles"] == 5 and before["raw_documents"] == 5 and before["member_bands"] == 5 * 32
     second = ingest(paths=[str(SEEDS)], db=str(db), workers=1)
     assert (second.read, second.unchanged, second.loaded) == (0, 5, 0)
     after = table_counts(db)

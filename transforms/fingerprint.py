@@ -6,6 +6,7 @@ import struct
 
 from rensa import RMinHash
 
+from transforms.dedup import facts
 from transforms.models import Fingerprint, sha256_hex
 from transforms.normalise import exact_key, matching_tokens
 
@@ -48,4 +49,6 @@ def fingerprint(text: str) -> Fingerprint:
     shingle_set = shingles(text)
     minhash = RMinHash(num_perm=NUM_PERM, seed=SEED)
     minhash.update(list(shingle_set))  # order does not matter: MinHash takes minima
-    return Fingerprint(content_hash=content_hash(text), band_keys=band_keys(minhash.digest()), shingles=shingle_set)
+    return Fingerprint(
+        content_hash=content_hash(text), band_keys=band_keys(minhash.digest()), shingles=shingle_set, facts=facts(text)
+    )

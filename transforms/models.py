@@ -74,7 +74,8 @@ class Fingerprint:
 
     content_hash: str  # exact-duplicate key over the normalised text
     band_keys: tuple[int, ...]  # LSH band keys of the MinHash signature, one per band
-    shingles: frozenset[int] = field(repr=False)  # hashed shingles, for verifying candidates
+    shingles: frozenset[str] = field(repr=False)  # for verifying candidates with the real Jaccard
+    facts: frozenset[str] = field(repr=False)  # the numbers the text states (templated-page guard)
 
 
 @dataclass(frozen=True)

@@ -1,40 +1,75 @@
-"""Writing runs and batches to the warehouse. One transaction per batch: all of it or none."""
+"""Writing runs and batches to the warehouse. One transaction per batch: all of it or none.
+
+Dedup happens here because it needs the warehouse: a batch's new articles are clustered
+with the stored members they could match (same content hash or a shared LSH band key), and
+every cluster they touch gets its canonical chosen again by the deterministic rule in
+transforms.dedup. Roles that change are moved between `articles` and `duplicates`.
+"""
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import duckdb
+import pyarrow as pa
 
-from transforms.dedup import DedupIndex
+from transforms.dedup import Cluster, Member, build_clusters
 from transforms.fingerprint import fingerprint
-from transforms.models import Processed, Reject, sha256_hex
+from transforms.models import Fingerprint, Processed, Reject, sha256_hex
+
+_TIME = pa.timestamp("us", tz="UTC")
+# The parsed-article columns shared by `articles` and `duplicates`, with their Arrow types.
+PAYLOAD = {
+    "source": pa.string(), "document_id": pa.string(), "url": pa.string(), "site": pa.string(),
+    "title": pa.string(), "author": pa.string(), "published_at": _TIME, "date_precision": pa.string(),
+    "original_source": pa.string(), "views": pa.int64(), "text": pa.large_string(), "content_hash": pa.string(),
+    "format": pa.string(), "extractor": pa.string(), "extractor_version": pa.string(),
+    "cleaner_version": pa.string(), "first_run_id": pa.string(), "first_seen_at": _TIME,
+}
+_PAYLOAD_SQL = ", ".join(PAYLOAD)
+ARTICLE_EXTRA = {"article_id": pa.string(), "last_run_id": pa.string(), "loaded_at": _TIME}
+DUPLICATE_EXTRA = {
+    "duplicate_id": pa.string(), "canonical_id": pa.string(), "similarity": pa.float64(), "method": pa.string(),
+    "detected_run_id": pa.string(), "detected_at": _TIME,
+}
+RAW_COLUMNS = {
+    "document_id": pa.string(), "source": pa.string(), "format": pa.string(), "content_hash": pa.string(),
+    "size_bytes": pa.int64(), "received_at": _TIME, "content": pa.large_binary(), "run_id": pa.string(),
+}
+REJECT_COLUMNS = {
+    "source": pa.string(), "content_hash": pa.string(), "stage": pa.string(), "reason": pa.string(),
+    "run_id": pa.string(), "rejected_at": _TIME,
+}
 
 
 @dataclass
 class BatchCounts:
-    loaded: int = 0
-    duplicates: int = 0
+    loaded: int = 0  # new canonical articles
+    duplicates: int = 0  # new inputs stored as duplicates
+    exact: int = 0
+    near: int = 0
     rejected: int = 0
-
-    def __iadd__(self, other: "BatchCounts") -> "BatchCounts":
-        self.loaded += other.loaded
-        self.duplicates += other.duplicates
-        self.rejected += other.rejected
-        return self
+    recanonicalised: int = 0  # stored clusters whose canonical changed
 
 
 def article_id_for(source: str) -> str:
+    """Every input's member id, and its article_id whenever it is canonical."""
     return sha256_hex(source.encode("utf-8"))[:32]
 
 
-def start_run(con: duckdb.DuckDBPyConnection, run_id: str, flow: str, parameters: dict) -> None:
+# ---- runs -------------------------------------------------------------------------------
+
+def start_run(con: duckdb.DuckDBPyConnection, run_id: str, flow: str, parameters: dict) -> datetime:
+    """Record the run; returns its start, which is also the 'first seen' time of what it loads."""
+    started = _now()
     con.execute(
         "INSERT INTO runs (run_id, flow, parameters, started_at, status) VALUES (?, ?, ?, ?, 'running')"
         " ON CONFLICT (run_id) DO NOTHING",
-        [run_id, flow, json.dumps(parameters, ensure_ascii=False, default=str), _now()],
+        [run_id, flow, json.dumps(parameters, ensure_ascii=False, default=str), started],
     )
+    return con.execute("SELECT started_at FROM runs WHERE run_id = ?", [run_id]).fetchone()[0]
 
 
 def finish_run(
@@ -42,10 +77,12 @@ def finish_run(
 ) -> None:
     con.execute(
         "UPDATE runs SET finished_at = ?, status = ?, read_count = ?, unchanged_count = ?, loaded_count = ?,"
-        " duplicate_count = ?, rejected_count = ?, message = ? WHERE run_id = ?",
+        " duplicate_count = ?, exact_duplicate_count = ?, near_duplicate_count = ?, rejected_count = ?, message = ?"
+        " WHERE run_id = ?",
         [
             _now(), status, counts.get("read", 0), counts.get("unchanged", 0), counts.get("loaded", 0),
-            counts.get("duplicates", 0), counts.get("rejected", 0), message, run_id,
+            counts.get("duplicates", 0), counts.get("exact_duplicates", 0), counts.get("near_duplicates", 0),
+            counts.get("rejected", 0), message, run_id,
         ],
     )
 
@@ -54,19 +91,26 @@ def known_documents(con: duckdb.DuckDBPyConnection, document_ids: list[str]) -> 
     """Which of these raw documents (same source, same bytes) the warehouse already holds."""
     if not document_ids:
         return set()
-    rows = con.execute(
-        "SELECT document_id FROM raw_documents WHERE document_id IN (SELECT unnest(?::VARCHAR[]))", [document_ids]
-    ).fetchall()
+    with _registered(con, batch_ids={"document_id": pa.array(document_ids, pa.string())}):
+        rows = con.execute(
+            "SELECT r.document_id FROM raw_documents r JOIN batch_ids b ON r.document_id = b.document_id"
+        ).fetchall()
     return {row[0] for row in rows}
 
 
+# ---- batches ----------------------------------------------------------------------------
+
 def load_batch(
-    con: duckdb.DuckDBPyConnection, run_id: str, results: list[Processed], read_rejects: list[Reject] = ()
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    results: list[Processed],
+    read_rejects: list[Reject] = (),
+    seen_at: datetime | None = None,
 ) -> BatchCounts:
-    """Load one batch in one transaction: raw documents, rejects, articles (deduplicated) and their band keys."""
+    """Load one batch in one transaction: raw documents, rejects, and articles deduplicated against the warehouse."""
     con.execute("BEGIN TRANSACTION")
     try:
-        counts = _load(con, run_id, results, list(read_rejects))
+        counts = _load(con, run_id, results, list(read_rejects), seen_at or _now())
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -74,109 +118,244 @@ def load_batch(
     return counts
 
 
-def _load(con, run_id: str, results: list[Processed], read_rejects: list[Reject]) -> BatchCounts:
+def _load(con, run_id: str, results: list[Processed], read_rejects: list[Reject], seen_at: datetime) -> BatchCounts:
     now = _now()
     counts = BatchCounts()
-    if results:
-        con.executemany(
-            "INSERT INTO raw_documents (document_id, source, format, content_hash, size_bytes, received_at, content, run_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (document_id) DO NOTHING",
-            [
-                [r.document.document_id, r.document.source, r.format, r.document.content_hash,
-                 len(r.document.content), r.document.received_at, r.document.content, run_id]
-                for r in results
-            ],
-        )
+    _insert(con, "raw_documents", RAW_COLUMNS, [
+        {"document_id": r.document.document_id, "source": r.document.source, "format": r.format,
+         "content_hash": r.document.content_hash, "size_bytes": len(r.document.content),
+         "received_at": r.document.received_at, "content": r.document.content, "run_id": run_id}
+        for r in results
+    ], on_conflict="ON CONFLICT DO NOTHING")
     rejects = read_rejects + [r.reject for r in results if r.reject is not None]
-    if rejects:
-        con.executemany(
-            "INSERT INTO rejects (source, content_hash, stage, reason, run_id, rejected_at) VALUES (?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT DO NOTHING",
-            [[r.source, r.content_hash, r.stage, r.reason, run_id, now] for r in rejects],
-        )
+    _insert(con, "rejects", REJECT_COLUMNS, [
+        {"source": r.source, "content_hash": r.content_hash, "stage": r.stage, "reason": r.reason,
+         "run_id": run_id, "rejected_at": now}
+        for r in rejects
+    ], on_conflict="ON CONFLICT DO NOTHING")
     counts.rejected = len(rejects)
-    articles = sorted((r for r in results if r.article is not None), key=_canonical_order)
-    if not articles:
+    fresh = _last_version_per_source([r for r in results if r.article is not None])
+    if not fresh:
         return counts
-    index, by_source = _dedup_index(con, articles)
-    for result in articles:
-        article, print_ = result.article, result.fingerprint
-        existing_id = by_source.get(article.source)
-        match = index.find(print_, exclude=existing_id)
-        if match is not None:
-            con.execute(
-                "INSERT INTO duplicates (source, document_id, canonical_id, similarity, method, run_id, detected_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                [article.source, article.document_id, match.article_id, match.similarity, match.method, run_id, now],
-            )
-            counts.duplicates += 1
-            continue
-        article_id = existing_id or article_id_for(article.source)
-        _write_article(con, article_id, result, run_id, now, update=existing_id is not None)
-        index.add(article_id, print_)
-        counts.loaded += 1
+    history = _retire_previous_versions(con, [r.article.source for r in fresh])
+    stored, links = _stored_members(con, fresh)
+    texts = _TextCache(con)
+    for member in stored:
+        member.fingerprint_of = texts.fingerprint_for(member)
+        member.relink = member.canonical_id in history.retired_ids
+    payloads = {}
+    new_members = []
+    for result in fresh:
+        article = result.article
+        first_run_id, first_seen = history.first_seen.get(article.source, (run_id, seen_at))
+        member = Member(
+            member_id=article_id_for(article.source), source=article.source,
+            content_hash=result.fingerprint.content_hash, band_keys=result.fingerprint.band_keys,
+            first_seen_at=first_seen, published_at=article.published_at, site=article.site, url=article.url,
+            original_source=article.original_source, is_new=True,
+        )
+        member.fingerprint_of = _constant(result.fingerprint)
+        new_members.append(member)
+        payloads[member.member_id] = _payload(result, first_run_id, first_seen)
+    new_articles, new_duplicates = [], []
+    for cluster in build_clusters(stored + new_members, links):
+        if any(member.is_new or member.relink for member in cluster.members):
+            _settle(con, cluster, payloads, new_articles, new_duplicates, counts, run_id, now)
+    _insert(con, "articles", {**PAYLOAD, **ARTICLE_EXTRA}, new_articles)
+    _insert(con, "duplicates", {**PAYLOAD, **DUPLICATE_EXTRA}, new_duplicates)
+    _insert(con, "member_bands", {"member_id": pa.string(), "band": pa.int16(), "band_key": pa.int64()}, [
+        {"member_id": member.member_id, "band": band, "band_key": key}
+        for member in new_members for band, key in enumerate(member.band_keys)
+    ])
     return counts
 
 
-def _canonical_order(result: Processed):
-    """Within a batch the earliest-published article becomes canonical; the source breaks ties."""
-    article = result.article
-    published = article.published_at.timestamp() if article.published_at else float("inf")
-    return (published, article.source)
+def _last_version_per_source(results: list[Processed]) -> list[Processed]:
+    """One result per source: if a batch holds two versions of one input, the later one wins."""
+    by_source = {result.article.source: result for result in results}
+    return list(by_source.values())
 
 
-def _dedup_index(con, articles: list[Processed]) -> tuple[DedupIndex, dict[str, str]]:
-    """A dedup index holding the warehouse articles this batch could match, and the batch's own sources."""
-    sources = [r.article.source for r in articles]
-    by_source = dict(
-        con.execute(
-            "SELECT source, article_id FROM articles WHERE source IN (SELECT unnest(?::VARCHAR[]))", [sources]
+@dataclass
+class _History:
+    first_seen: dict[str, tuple[str, datetime]]  # source -> (first_run_id, first_seen_at) of a retired version
+    retired_ids: set[str]  # member ids removed, whose duplicates must find their cluster again
+
+
+def _retire_previous_versions(con, sources: list[str]) -> _History:
+    """Remove stored members of these sources (their content changed); keep when they were first seen."""
+    with _registered(con, batch_sources={"source": pa.array(sources, pa.string())}):
+        rows = con.execute(
+            "SELECT article_id, source, first_run_id, first_seen_at FROM articles WHERE source IN (SELECT source FROM batch_sources)"
+            " UNION ALL SELECT duplicate_id, source, first_run_id, first_seen_at FROM duplicates"
+            " WHERE source IN (SELECT source FROM batch_sources)"
         ).fetchall()
-    )
-    hashes = [r.fingerprint.content_hash for r in articles]
-    bands = [band for r in articles for band in range(len(r.fingerprint.band_keys))]
-    keys = [key for r in articles for key in r.fingerprint.band_keys]
-    rows = con.execute(
-        "SELECT article_id, text FROM articles WHERE content_hash IN (SELECT unnest(?::VARCHAR[]))"
-        " OR article_id IN (SELECT b.article_id FROM article_bands b"
-        "   JOIN (SELECT unnest(?::SMALLINT[]) AS band, unnest(?::BIGINT[]) AS band_key) q"
-        "   ON b.band = q.band AND b.band_key = q.band_key)"
-        " ORDER BY article_id",
-        [hashes, bands, keys],
-    ).fetchall()
-    index = DedupIndex()
-    for article_id, text in rows:
-        index.add(article_id, fingerprint(text))
-    return index, by_source
+    history = _History(first_seen={}, retired_ids=set())
+    for member_id, source, first_run_id, first_seen_at in rows:
+        history.first_seen[source] = (first_run_id, first_seen_at)
+        history.retired_ids.add(member_id)
+        for table, key in (("articles", "article_id"), ("duplicates", "duplicate_id"), ("member_bands", "member_id")):
+            con.execute(f"DELETE FROM {table} WHERE {key} = ?", [member_id])
+    return history
 
 
-def _write_article(con, article_id: str, result: Processed, run_id: str, now: datetime, update: bool) -> None:
-    a, print_ = result.article, result.fingerprint
-    values = [
-        a.document_id, a.url, a.site, a.title, a.author, a.published_at, a.date_precision, a.original_source,
-        a.views, a.text, print_.content_hash, a.format, a.extractor, a.extractor_version, a.cleaner_version,
-    ]
-    if update:
+def _stored_members(con, fresh: list[Processed]) -> tuple[list[Member], list[tuple[str, str]]]:
+    """Every stored member of every cluster the batch could touch, and the stored links between them."""
+    bands = {
+        "band": pa.array([b for r in fresh for b in range(len(r.fingerprint.band_keys))], pa.int16()),
+        "band_key": pa.array([k for r in fresh for k in r.fingerprint.band_keys], pa.int64()),
+    }
+    hashes = {"content_hash": pa.array([r.fingerprint.content_hash for r in fresh], pa.string())}
+    with _registered(con, batch_bands=bands, batch_hashes=hashes):
+        rows = con.execute(
+            """
+            WITH hit AS (
+                SELECT b.member_id FROM member_bands b JOIN batch_bands q ON b.band = q.band AND b.band_key = q.band_key
+                UNION SELECT article_id FROM articles WHERE content_hash IN (SELECT content_hash FROM batch_hashes)
+                UNION SELECT duplicate_id FROM duplicates WHERE content_hash IN (SELECT content_hash FROM batch_hashes)
+            ), canon AS (
+                SELECT article_id AS canonical_id FROM articles WHERE article_id IN (SELECT member_id FROM hit)
+                UNION SELECT canonical_id FROM duplicates WHERE duplicate_id IN (SELECT member_id FROM hit)
+            )
+            SELECT article_id, article_id, source, content_hash, first_seen_at, published_at, site, url, original_source
+            FROM articles WHERE article_id IN (SELECT canonical_id FROM canon)
+            UNION ALL
+            SELECT duplicate_id, canonical_id, source, content_hash, first_seen_at, published_at, site, url, original_source
+            FROM duplicates WHERE canonical_id IN (SELECT canonical_id FROM canon)
+            """
+        ).fetchall()
+    if not rows:
+        return [], []
+    member_bands = _bands_of(con, [row[0] for row in rows])
+    members, links = [], []
+    for member_id, canonical_id, source, content_hash, first_seen, published, site, url, original in rows:
+        members.append(Member(
+            member_id=member_id, source=source, content_hash=content_hash, band_keys=member_bands.get(member_id, ()),
+            first_seen_at=first_seen, published_at=published, site=site, url=url, original_source=original,
+            canonical_id=canonical_id,
+        ))
+        if canonical_id != member_id:
+            links.append((member_id, canonical_id))
+    return members, links
+
+
+def _bands_of(con, member_ids: list[str]) -> dict[str, tuple[int, ...]]:
+    with _registered(con, batch_members={"member_id": pa.array(member_ids, pa.string())}):
+        rows = con.execute(
+            "SELECT member_id, list(band_key ORDER BY band) FROM member_bands"
+            " WHERE member_id IN (SELECT member_id FROM batch_members) GROUP BY member_id"
+        ).fetchall()
+    return {member_id: tuple(keys) for member_id, keys in rows}
+
+
+class _TextCache:
+    """Fingerprints of stored members, computed from their text only when a comparison needs one."""
+
+    def __init__(self, con):
+        self.con = con
+        self.by_hash: dict[str, Fingerprint] = {}
+
+    def fingerprint_for(self, member: Member):
+        def compute() -> Fingerprint:
+            if member.content_hash not in self.by_hash:
+                (text,) = self.con.execute(
+                    "SELECT text FROM articles WHERE article_id = ? UNION ALL SELECT text FROM duplicates WHERE duplicate_id = ?",
+                    [member.member_id, member.member_id],
+                ).fetchone()
+                self.by_hash[member.content_hash] = fingerprint(text)
+            return self.by_hash[member.content_hash]
+
+        return compute
+
+
+def _constant(value: Fingerprint):
+    return lambda: value
+
+
+def _payload(result: Processed, first_run_id: str, first_seen_at: datetime) -> dict:
+    a = result.article
+    return {
+        "source": a.source, "document_id": a.document_id, "url": a.url, "site": a.site, "title": a.title,
+        "author": a.author, "published_at": a.published_at, "date_precision": a.date_precision,
+        "original_source": a.original_source, "views": a.views, "text": a.text,
+        "content_hash": result.fingerprint.content_hash, "format": a.format, "extractor": a.extractor,
+        "extractor_version": a.extractor_version, "cleaner_version": a.cleaner_version,
+        "first_run_id": first_run_id, "first_seen_at": first_seen_at,
+    }
+
+
+def _settle(con, cluster: Cluster, payloads, new_articles, new_duplicates, counts: BatchCounts, run_id, now) -> None:
+    """Give every member of a touched cluster its role: the canonical an article, the rest duplicates of it."""
+    canonical = cluster.canonical
+    canonical_id = canonical.member_id
+    if canonical.is_new:
+        new_articles.append({**payloads[canonical_id], "article_id": canonical_id, "last_run_id": run_id, "loaded_at": now})
+        counts.loaded += 1
+    elif canonical.canonical_id != canonical_id:  # a stored duplicate becomes the canonical
+        _move(con, canonical_id, to_articles=True, run_id=run_id, now=now)
+    for member in cluster.members[1:]:
+        verdict = cluster.verdicts[member.member_id]
+        if member.is_new:
+            new_duplicates.append({
+                **payloads[member.member_id], "duplicate_id": member.member_id, "canonical_id": canonical_id,
+                "similarity": verdict.similarity, "method": verdict.method, "detected_run_id": run_id, "detected_at": now,
+            })
+            counts.duplicates += 1
+            counts.exact += verdict.method == "exact"
+            counts.near += verdict.method == "near"
+            continue
+        if member.canonical_id == canonical_id and not member.relink:
+            continue  # already a duplicate of this canonical
+        if member.canonical_id == member.member_id:  # a stored article loses its place
+            _move(con, member.member_id, to_articles=False, run_id=run_id, now=now)
+            counts.recanonicalised += 1
         con.execute(
-            "UPDATE articles SET document_id = ?, url = ?, site = ?, title = ?, author = ?, published_at = ?,"
-            " date_precision = ?, original_source = ?, views = ?, text = ?, content_hash = ?, format = ?,"
-            " extractor = ?, extractor_version = ?, cleaner_version = ?, last_run_id = ?, loaded_at = ?"
-            " WHERE article_id = ?",
-            values + [run_id, now, article_id],
+            "UPDATE duplicates SET canonical_id = ?, similarity = ?, method = ? WHERE duplicate_id = ?",
+            [canonical_id, verdict.similarity, verdict.method, member.member_id],
         )
-        con.execute("DELETE FROM article_bands WHERE article_id = ?", [article_id])
+
+
+def _move(con, member_id: str, to_articles: bool, run_id: str, now: datetime) -> None:
+    """Move one stored member between `duplicates` and `articles`, keeping its parsed payload."""
+    if to_articles:
+        con.execute(
+            f"INSERT INTO articles (article_id, {_PAYLOAD_SQL}, last_run_id, loaded_at)"
+            f" SELECT duplicate_id, {_PAYLOAD_SQL}, ?, ? FROM duplicates WHERE duplicate_id = ?",
+            [run_id, now, member_id],
+        )
+        con.execute("DELETE FROM duplicates WHERE duplicate_id = ?", [member_id])
     else:
+        # similarity and method are set by the caller right after
         con.execute(
-            "INSERT INTO articles (document_id, url, site, title, author, published_at, date_precision,"
-            " original_source, views, text, content_hash, format, extractor, extractor_version, cleaner_version,"
-            " first_run_id, last_run_id, loaded_at, article_id, source)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            values + [run_id, run_id, now, article_id, a.source],
+            f"INSERT INTO duplicates (duplicate_id, {_PAYLOAD_SQL}, canonical_id, similarity, method, detected_run_id, detected_at)"
+            f" SELECT article_id, {_PAYLOAD_SQL}, article_id, 1.0, 'exact', ?, ? FROM articles WHERE article_id = ?",
+            [run_id, now, member_id],
         )
-    con.executemany(
-        "INSERT INTO article_bands (article_id, band, band_key) VALUES (?, ?, ?)",
-        [[article_id, band, key] for band, key in enumerate(print_.band_keys)],
-    )
+        con.execute("DELETE FROM articles WHERE article_id = ?", [member_id])
+
+
+# ---- Arrow plumbing -----------------------------------------------------------------------
+
+def _insert(con, table: str, columns: dict[str, pa.DataType], rows: list[dict], on_conflict: str = "") -> None:
+    """Insert rows through one Arrow scan (Python-list parameters cost ~0.2 ms per value in duckdb 1.4)."""
+    if not rows:
+        return
+    arrays = {name: pa.array([row[name] for row in rows], kind) for name, kind in columns.items()}
+    names = ", ".join(columns)
+    with _registered(con, **{f"batch_{table}": arrays}):
+        con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM batch_{table} {on_conflict}")
+
+
+@contextmanager
+def _registered(con, **tables: dict[str, pa.Array]):
+    """Arrow tables visible to SQL under these names for the duration of the block."""
+    for name, arrays in tables.items():
+        con.register(name, pa.table(arrays))
+    try:
+        yield
+    finally:
+        for name in tables:
+            con.unregister(name)
 
 
 def _now() -> datetime:
