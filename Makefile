@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 # pip would otherwise warn about index locations this machine's config names but lacks.
 PIP := $(BIN)/python -m pip --disable-pip-version-check --no-input
 
-.PHONY: run test clean
+.PHONY: run test bench-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest -q
+
+# The baselines bench/ compares against (not needed to run or test tinbai).
+bench-deps: $(VENV)/.installed
+	$(PIP) install -q -c constraints.txt -e '.[test,bench]'
 
 clean:
 	rm -rf $(VENV) .prefect warehouse/*.duckdb warehouse/*.duckdb.wal

@@ -24,10 +24,13 @@ import os
 import re
 import sys
 import time
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+
+import trafilatura
 
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
@@ -104,8 +107,9 @@ def score(pages: list[EvalPage], texts: dict[str, str | None]) -> dict[str, floa
     return counts.metrics()
 
 
-def tinbai_texts(pages: list[EvalPage], workers: int) -> dict[str, str | None]:
-    """articles.text per page, transformed as `tinbai ingest` of a folder of these pages would."""
+def tinbai_texts(pages: list[EvalPage], workers: int) -> tuple[dict[str, str | None], Counter]:
+    """articles.text per page, transformed as `tinbai ingest` of a folder of these pages
+    would; and how many pages each extractor produced or were rejected, and why."""
     received = datetime.now(timezone.utc)
     # The flow reads a folder in sorted path order; the source is the file's path.
     documents = sorted(
@@ -114,31 +118,32 @@ def tinbai_texts(pages: list[EvalPage], workers: int) -> dict[str, str | None]:
     )
     pool = TransformPool(workers)
     texts: dict[str, str | None] = {}
+    outcomes: Counter = Counter()
     try:
         for start in range(0, len(documents), FLOW_BATCH_SIZE):
             for result in pool.transform(documents[start:start + FLOW_BATCH_SIZE]):
                 file = result.document.source.removesuffix(".html")
                 texts[file] = result.article.text if result.article else None
+                outcomes[result.article.extractor if result.article else f"rejected: {result.reject.reason}"] += 1
     finally:
         pool.close()
-    return texts
+    return texts, outcomes
 
 
 def _bare_extract(html: bytes) -> str | None:
-    import trafilatura
-
     try:
         return trafilatura.extract(html)
     except Exception:  # the scoring method counts a crash as empty output
         return None
 
 
-def bare_texts(pages: list[EvalPage], workers: int) -> dict[str, str | None]:
+def bare_texts(pages: list[EvalPage], workers: int) -> tuple[dict[str, str | None], Counter]:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["trafilatura"])
     with ProcessPoolExecutor(workers, mp_context=context) as executor:
-        outputs = executor.map(_bare_extract, [page.html for page in pages], chunksize=8)
-        return {page.file: text for page, text in zip(pages, outputs)}
+        outputs = list(executor.map(_bare_extract, [page.html for page in pages], chunksize=8))
+    texts = {page.file: text for page, text in zip(pages, outputs)}
+    return texts, Counter("text" if text else "no text" for text in outputs)
 
 
 def timed(function, *args):
@@ -162,9 +167,12 @@ def main(argv: list[str] | None = None) -> None:
 
     rows = {}
     for name, extractor in (("bare trafilatura.extract", bare_texts), ("tinbai HTML path", tinbai_texts)):
-        texts, seconds = timed(extractor, pages, args.workers)
+        # The machine may be shared: the load before a side tells how far to trust its time.
+        load = os.getloadavg()[0]
+        (texts, outcomes), seconds = timed(extractor, pages, args.workers)
         empty = sum(1 for page in pages if not texts.get(page.file))
         rows[name] = {**score(pages, texts), "seconds": seconds, "empty": empty}
+        print(f"{name}: {dict(outcomes.most_common())} (load average before: {load:.2f})")
 
     print(f"{'':26}{'precision':>10}{'recall':>10}{'F1':>10}{'accuracy':>10}{'time s':>9}{'empty':>7}")
     for name, row in rows.items():

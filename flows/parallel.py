@@ -8,6 +8,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 
 from transforms.models import Processed, RawDocument
 from transforms.pipeline import transform_batch
@@ -39,9 +40,15 @@ class TransformPool:
             self._executor = ProcessPoolExecutor(self.workers, mp_context=context)
         size = -(-len(documents) // self.workers)
         chunks = [documents[start:start + size] for start in range(0, len(documents), size)]
-        return [result for chunk in self._executor.map(transform_batch, chunks) for result in chunk]
+        slim = [result for chunk in self._executor.map(_transform_without_documents, chunks) for result in chunk]
+        return [replace(result, document=document) for result, document in zip(slim, documents)]
 
     def close(self) -> None:
         if self._executor is not None:
             self._executor.shutdown(cancel_futures=True)
             self._executor = None
+
+
+def _transform_without_documents(documents: list[RawDocument]) -> list[Processed]:
+    """Worker side: the caller has the documents already, so they are not pickled back."""
+    return [replace(result, document=None) for result in transform_batch(documents)]

@@ -24,7 +24,9 @@ from transforms.normalise import clean_whitespace
 RULES_PATH = Path(__file__).parent / "rules" / "boilerplate.toml"
 _ACTIONS = {"drop", "drop_rest", "drop_list", "image", "field"}
 _FIELDS = {"views", "original_source", "author"}
-_SENTENCE_END = re.compile(r"[.!?…:;\"”’)»]$")
+# CJK full stops and closing quotes count too: the trafilatura eval set has Chinese and
+# Japanese pages whose paragraphs were otherwise taken for labels (F1 +0.0013).
+_SENTENCE_END = re.compile(r"[.!?…:;\"”’)»。！？“」』]$")
 # "...hiện hành.Hoàng Diên", "...mất điện:Theo EVN": two sentences (joined by a crawler)
 # are prose, not a label, however short.
 # ("TP.HCM" is an abbreviation, not a break: the break needs a lower-case letter or digit
@@ -273,7 +275,9 @@ def _strip_inline(line: str, rules: CleaningRules, result: CleanedBody) -> str:
 
 def _trim_head(kept: list[str], rules: CleaningRules, result: CleanedBody) -> list[str]:
     start = 0
-    while start < len(kept) - 1 and is_headline_like(kept[start], rules):
+    # Only short lines: headline-length lines before the body are as often a sapo or a
+    # subtitle as furniture (trafilatura eval set: F1 +0.0020 against headline-like).
+    while start < len(kept) - 1 and is_short(kept[start], rules):
         result.removed.append(("head_label", kept[start]))
         start += 1
     return kept[start:]

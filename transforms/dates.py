@@ -17,7 +17,7 @@ VIETNAM = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
 _WEEKDAY = r"(?:thứ\s*(?:hai|ba|tư|năm|sáu|bảy|[2-7])|chủ\s*nhật|cn)"
 _DATELINE = re.compile(
     rf"^(?:(?:cập nhật|đăng|ngày đăng|xuất bản)\s*:?\s*)?(?:{_WEEKDAY}\s*,?\s*)?(?:ngày\s*)?"
-    r"(?P<day>\d{1,2})[/.-](?P<month>\d{1,2})[/.-](?P<year>\d{4})"
+    r"(?P<day>\d{1,2})[/.-](?P<month>\d{1,2})[/.-](?P<year>\d{4}|\d{2})"
     r"(?:\s*[,|-]?\s*(?:lúc\s*)?(?P<hour>\d{1,2})[:h](?P<minute>\d{2})(?::(?P<second>\d{2}))?)?"
     r"\s*(?:\(?\[?\s*(?:gmt|utc)\s*\+\s*7\s*\]?\)?)?\.?$",
     re.I,
@@ -54,7 +54,9 @@ def parse_dateline(line: str) -> tuple[datetime, str] | None:
 def _build(parts: dict) -> tuple[datetime, str] | None:
     try:
         hour, minute, second = (int(parts.get(key) or 0) for key in ("hour", "minute", "second"))
-        moment = datetime(int(parts["year"]), int(parts["month"]), int(parts["day"]), hour, minute, second, tzinfo=VIETNAM)
+        year = int(parts["year"])
+        year += 2000 if year < 100 else 0  # "27/05/13": two-digit years are this century's
+        moment = datetime(year, int(parts["month"]), int(parts["day"]), hour, minute, second, tzinfo=VIETNAM)
     except (TypeError, ValueError):
         return None
     if parts.get("second"):

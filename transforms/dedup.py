@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable, Iterable
 
-from transforms.models import Fingerprint
+from transforms.fingerprint import facts, shingles
 
 # Two texts are near-duplicates when the Jaccard similarity of their 3-syllable shingle
 # sets reaches NEAR_JACCARD. Measured on the baomoi corpus (bench/dedup.py): every pair
@@ -30,14 +30,7 @@ NEAR_JACCARD = 0.7
 MIN_FACTS = 5
 FACT_AGREEMENT = 0.5
 
-_NUMBER = re.compile(r"\d+(?:[.,/:-]\d+)*")
-_DIGITS = re.compile(r"\d+")
 _SOURCE_NAME = re.compile(r"^(?:báo|tạp chí|trang|đài|theo|nguồn)\s+|\s*(?:điện tử|online|\.vn|\.com|\.net)$")
-
-
-def facts(text: str) -> frozenset[str]:
-    """The numbers a text states, formats unified: "24-5", "24/5" and "24.5" are one fact."""
-    return frozenset("/".join(str(int(run)) for run in _DIGITS.findall(number)) for number in _NUMBER.findall(text))
 
 
 def jaccard(a: frozenset, b: frozenset) -> float:
@@ -58,12 +51,12 @@ class Verdict:
     method: str  # exact | near
 
 
-def compare(a: Fingerprint, b: Fingerprint) -> Verdict | None:
-    """Whether two texts are duplicates, and how alike they are."""
+def compare(a: "Member", b: "Member") -> Verdict | None:
+    """Whether two members' texts are duplicates, and how alike they are."""
     if a.content_hash == b.content_hash:
         return Verdict(1.0, "exact")
-    similarity = jaccard(a.shingles, b.shingles)
-    if similarity < NEAR_JACCARD or facts_disagree(a.facts, b.facts):
+    similarity = jaccard(a.shingles(), b.shingles())
+    if similarity < NEAR_JACCARD or facts_disagree(a.facts(), b.facts()):
         return None
     return Verdict(round(similarity, 4), "near")
 
@@ -84,10 +77,20 @@ class Member:
     is_new: bool = False
     relink: bool = False  # a stored member whose links must be searched again (its canonical was replaced)
     canonical_id: str | None = None  # stored members: the canonical they point to (itself for an article)
-    fingerprint_of: Callable[[], Fingerprint] | None = field(default=None, repr=False)
+    text_of: Callable[[], str] | None = field(default=None, repr=False)  # fetched only if a comparison needs it
+    _features: tuple[frozenset[str], frozenset[str]] | None = field(default=None, repr=False)
 
-    def fingerprint(self) -> Fingerprint:
-        return self.fingerprint_of()
+    def shingles(self) -> frozenset[str]:
+        return self._text_features()[0]
+
+    def facts(self) -> frozenset[str]:
+        return self._text_features()[1]
+
+    def _text_features(self) -> tuple[frozenset[str], frozenset[str]]:
+        if self._features is None:
+            text = self.text_of()
+            self._features = (shingles(text), facts(text))
+        return self._features
 
 
 @dataclass
@@ -122,21 +125,21 @@ def build_clusters(members: list[Member], linked: Iterable[tuple[str, str]] = ()
         if a in by_id and b in by_id:
             union(a, b)
     by_hash: dict[str, list[str]] = defaultdict(list)
-    by_band: dict[tuple[int, int], list[str]] = defaultdict(list)
+    by_band: dict[int, list[str]] = defaultdict(list)  # band keys hash the band number too: no collisions across bands
     for member in sorted(members, key=lambda m: m.member_id):
         by_hash[member.content_hash].append(member.member_id)
-        for band, key in enumerate(member.band_keys):
-            by_band[(band, key)].append(member.member_id)
+        for key in member.band_keys:
+            by_band[key].append(member.member_id)
     for member in members:
         if not (member.is_new or member.relink):
             continue
         for other in by_hash[member.content_hash]:
             union(member.member_id, other)
-        candidates = {other for band, key in enumerate(member.band_keys) for other in by_band[(band, key)]}
+        candidates = set().union(*(by_band.get(key, ()) for key in member.band_keys))
         for other in sorted(candidates - {member.member_id}):
             if root(other) == root(member.member_id):
                 continue
-            if compare(member.fingerprint(), by_id[other].fingerprint()) is not None:
+            if compare(member, by_id[other]) is not None:
                 union(member.member_id, other)
     groups: dict[str, list[Member]] = defaultdict(list)
     for member in members:
@@ -153,7 +156,7 @@ def _cluster(group: list[Member]) -> Cluster:
             verdicts[member.member_id] = Verdict(1.0, "exact")
         else:
             # may be below NEAR_JACCARD when the member joined through another member
-            similarity = jaccard(member.fingerprint().shingles, canonical.fingerprint().shingles)
+            similarity = jaccard(member.shingles(), canonical.shingles())
             verdicts[member.member_id] = Verdict(round(similarity, 4), "near")
     return Cluster(canonical=canonical, members=[canonical, *rest], verdicts=verdicts)
 

@@ -1,54 +1,107 @@
-"""Dedup keys of an article's text: an exact hash, MinHash LSH band keys and the shingle set."""
+"""Dedup keys of an article's text: an exact hash, MinHash LSH band keys, shingles and facts.
+
+Shingles are 64-bit hashes of runs of folded syllables, computed with numpy: hashing
+each syllable once (cached) and combining neighbours arithmetically is what makes this
+stage several times faster than building shingle strings in Python (bench/dedup.py).
+"""
 from __future__ import annotations
 
 import hashlib
-import struct
+import re
 
+import numpy as np
 from rensa import RMinHash
 
-from transforms.dedup import facts
 from transforms.models import Fingerprint, sha256_hex
-from transforms.normalise import exact_key, matching_tokens
+from transforms.normalise import exact_key, matching_words, fold_syllable
 
 # Shingles of 3 syllables: Vietnamese words are mostly 1-2 syllables, so 3-syllable
-# shingles are about word bigrams - specific enough that unrelated articles on one
-# topic (seeds 000 and 003) share few of them, loose enough that an edited word only
-# changes three shingles.
+# shingles are about word bigrams. Measured on baomoi (bench/dedup.py --sweep): sizes 2
+# to 5 all merge every README pair at 5-word Jaccard >= 0.8; 3 keeps an edited word's
+# damage to three shingles while same-topic articles (seeds 000 and 003) share few.
 SHINGLE_SIZE = 3
 # 128 permutations in 32 bands of 4 rows: a pair becomes a candidate with probability
-# 1-(1-J^4)^32, i.e. 0.87 at J=0.5 and 0.9996 at J=0.7, so pairs at the merge threshold
-# are practically never missed; candidates are then verified with the exact Jaccard.
+# 1-(1-J^4)^32, i.e. 0.87 at J=0.5 and 0.9998 at J=0.7, so pairs at the merge threshold
+# are practically never missed (16x8 would miss 39% at J=0.7; 64x2 makes almost every
+# same-topic pair a candidate to verify). Candidates are then verified with the exact Jaccard.
 NUM_PERM = 128
 BANDS = 32
 ROWS = NUM_PERM // BANDS
 SEED = 20261122
 
-
-def shingles(text: str, size: int = SHINGLE_SIZE) -> frozenset[str]:
-    tokens = matching_tokens(text)
-    if len(tokens) <= size:
-        return frozenset([" ".join(tokens)]) if tokens else frozenset()
-    return frozenset(map(" ".join, zip(*(tokens[offset:] for offset in range(size)))))
+_MIX = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit constant (golden ratio): spreads each step of the rolling combination
+_NUMBER = re.compile(r"\d+(?:[.,/:-]\d+)*")
+_DIGITS = re.compile(r"\d+")
 
 
-def band_keys(signature: list[int]) -> tuple[int, ...]:
-    """One signed 64-bit key per band (it fits DuckDB's BIGINT), stable across processes."""
-    keys = []
-    for band in range(BANDS):
-        rows = signature[band * ROWS:(band + 1) * ROWS]
-        digest = hashlib.blake2b(struct.pack(f"<H{ROWS}I", band, *rows), digest_size=8).digest()
-        keys.append(int.from_bytes(digest, "little", signed=True))
-    return tuple(keys)
+class _SyllableHashes(dict):
+    """lower-case word -> 64-bit hash of its folded syllable, filled on first use.
+
+    Vietnamese has a few thousand syllables; `map(cache.__getitem__, words)` keeps the
+    per-word work in C. Bounded, since numbers and foreign words would grow it forever.
+    """
+
+    def __missing__(self, word: str) -> int:
+        if len(self) > 1 << 18:
+            self.clear()
+        digest = hashlib.blake2b(fold_syllable(word).encode("utf-8"), digest_size=8).digest()
+        value = self[word] = int.from_bytes(digest, "little")
+        return value
+
+
+_SYLLABLE_HASHES = _SyllableHashes()
+
+
+def shingle_hashes(text: str, size: int = SHINGLE_SIZE) -> np.ndarray:
+    """Sorted, distinct 64-bit hashes of the text's runs of `size` folded syllables."""
+    words = matching_words(text)
+    hashes = np.fromiter(map(_SYLLABLE_HASHES.__getitem__, words), dtype=np.uint64, count=len(words))
+    if len(hashes) == 0:
+        return hashes
+    width = min(size, len(hashes))
+    combined = hashes[: len(hashes) - width + 1].copy()
+    for offset in range(1, width):
+        combined = combined * _MIX + hashes[offset: len(hashes) - width + 1 + offset]
+    return np.unique(combined)
+
+
+def shingles(text: str, size: int = SHINGLE_SIZE) -> frozenset[int]:
+    return frozenset(shingle_hashes(text, size).tolist())
+
+
+def band_keys(signature: np.ndarray) -> tuple[int, ...]:
+    """One signed 64-bit key per band (it fits DuckDB's BIGINT), stable across processes.
+
+    The band number is mixed in, so keys of different bands never meet by accident.
+    """
+    rows = np.asarray(signature, dtype=np.uint64).reshape(BANDS, ROWS)
+    keys = np.arange(1, BANDS + 1, dtype=np.uint64) * _MIX
+    for column in range(ROWS):
+        keys = (keys ^ rows[:, column]) * _MIX
+        keys ^= keys >> np.uint64(29)
+    return tuple(keys.view(np.int64).tolist())
+
+
+def facts(text: str) -> frozenset[str]:
+    """The numbers a text states, formats unified: "24-5", "24/5" and "24.5" are one fact."""
+    return frozenset("/".join(str(int(run)) for run in _DIGITS.findall(number)) for number in _NUMBER.findall(text))
 
 
 def content_hash(text: str) -> str:
     return sha256_hex(exact_key(text).encode("utf-8"))
 
 
+def fingerprints(texts: list[str]) -> list[Fingerprint]:
+    """Fingerprints of many texts with one MinHash call (rensa over a flat buffer of shingle hashes)."""
+    shingled = [shingle_hashes(text) for text in texts]
+    offsets = np.cumsum([0] + [len(hashes) for hashes in shingled]).tolist()
+    flat = np.concatenate(shingled) if shingled else np.empty(0, dtype=np.uint64)
+    signatures = RMinHash.digest_matrix_from_flat_token_hashes(flat, offsets, NUM_PERM, SEED).to_rows() if texts else []
+    return [
+        Fingerprint(content_hash=content_hash(text), band_keys=band_keys(signature))
+        for text, signature in zip(texts, signatures)
+    ]
+
+
 def fingerprint(text: str) -> Fingerprint:
-    shingle_set = shingles(text)
-    minhash = RMinHash(num_perm=NUM_PERM, seed=SEED)
-    minhash.update(list(shingle_set))  # order does not matter: MinHash takes minima
-    return Fingerprint(
-        content_hash=content_hash(text), band_keys=band_keys(minhash.digest()), shingles=shingle_set, facts=facts(text)
-    )
+    return fingerprints([text])[0]

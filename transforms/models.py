@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 
@@ -74,8 +74,8 @@ class Fingerprint:
 
     content_hash: str  # exact-duplicate key over the normalised text
     band_keys: tuple[int, ...]  # LSH band keys of the MinHash signature, one per band
-    shingles: frozenset[str] = field(repr=False)  # for verifying candidates with the real Jaccard
-    facts: frozenset[str] = field(repr=False)  # the numbers the text states (templated-page guard)
+    # Shingle sets are not kept here: they are 6x the text's size to pickle, and only the
+    # few pairs that share a band key need them (transforms.dedup computes them then).
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 
 # Vietnamese tone marks as combining characters. Old ("hoà", "thuý", "uỷ") and new
 # ("hòa", "thúy", "ủy") spelling put the tone on different vowels of one syllable, so
@@ -26,12 +25,8 @@ def normalise_text(text: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
-@lru_cache(maxsize=1 << 18)
 def fold_syllable(word: str) -> str:
-    """Matching key of one lower-case word: tone mark moved to the end, other diacritics kept.
-
-    Cached: Vietnamese has a few thousand syllables, and this is the hot loop of dedup.
-    """
+    """Matching key of one lower-case word: tone mark moved to the end, other diacritics kept."""
     decomposed = unicodedata.normalize("NFD", word)
     tone = ""
     base = []
@@ -43,10 +38,14 @@ def fold_syllable(word: str) -> str:
     return unicodedata.normalize("NFC", "".join(base)) + tone
 
 
+def matching_words(text: str) -> list[str]:
+    """Words of a text as dedup sees them, before tone folding: NFC, lower case, no punctuation."""
+    return _WORD.findall(unicodedata.normalize("NFC", _INVISIBLE.sub("", text)).lower())
+
+
 def matching_tokens(text: str) -> list[str]:
     """Syllables of a text as dedup sees them: NFC, lower case, no punctuation, tones folded."""
-    text = unicodedata.normalize("NFC", _INVISIBLE.sub("", text)).lower()
-    return [fold_syllable(word) for word in _WORD.findall(text)]
+    return [fold_syllable(word) for word in matching_words(text)]
 
 
 def exact_key(text: str) -> str:

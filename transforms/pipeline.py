@@ -2,15 +2,14 @@
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
 from transforms.clean import RULES_PATH, CleaningRules, clean_lines, is_furniture, load_rules, site_template_lines
-from transforms.dates import infer_from_lead
+from transforms.dates import VIETNAM, infer_from_lead, parse_dateline
 from transforms.decode import DecodeError, decode_bytes, sniff_format
-from transforms.fingerprint import fingerprint
-from transforms.html import EXTRACTOR as HTML_EXTRACTOR
+from transforms.fingerprint import fingerprints
 from transforms.html import EXTRACTOR_VERSION as HTML_EXTRACTOR_VERSION
 from transforms.html import extract_page
 from transforms.normalise import clean_whitespace
@@ -59,15 +58,20 @@ def transform_batch(documents: list[RawDocument], rules_path: Path = RULES_PATH)
     templates = site_template_lines(
         ((draft.site, draft.lines) for draft in drafts if isinstance(draft, _Draft)), rules
     )
-    results = []
+    results: list[Processed] = []
     for draft in drafts:
         if isinstance(draft, Processed):
             results.append(draft)
             continue
         try:
-            results.append(_finish(draft, rules, templates.get(draft.site or "", frozenset())))
+            article = _finish(draft, rules, templates.get(draft.site or "", frozenset()))
+            results.append(Processed(document=draft.document, format=draft.format, article=article))
         except _Rejected as rejected:
             results.append(_reject(draft.document, rejected, draft.format))
+    articles = [index for index, result in enumerate(results) if result.article is not None]
+    prints = fingerprints([results[index].article.text for index in articles])
+    for index, print_ in zip(articles, prints):
+        results[index] = replace(results[index], fingerprint=print_)
     return results
 
 
@@ -117,7 +121,7 @@ def _draft_html(document: RawDocument) -> _Draft:
         lines=page.lines,
         url=page.url,
         site=page.site or site_from_url(page.url),
-        extractor=HTML_EXTRACTOR,
+        extractor=page.method,
         extractor_version=HTML_EXTRACTOR_VERSION,
         author=page.author,
         published_at=page.published_at,
@@ -130,13 +134,7 @@ def _draft_record(document: RawDocument) -> _Draft:
     title, text = record.get("title"), record.get("text")
     if not isinstance(title, str) or not title.strip() or not isinstance(text, str):
         raise _Rejected("parse", "JSON record without a title and a text")
-    published, precision = None, None
-    if record.get("published_at"):
-        try:
-            published = datetime.fromisoformat(str(record["published_at"]))
-            precision = "minute"
-        except ValueError:
-            published = None
+    published, precision = record_date(record)
     return _Draft(
         document=document,
         format="jsonl",
@@ -151,11 +149,29 @@ def _draft_record(document: RawDocument) -> _Draft:
     )
 
 
+def record_date(record: dict) -> tuple[datetime | None, str | None]:
+    """A JSON record's publication time: ISO 8601 or a Vietnamese dateline ("27/05/13 08:58 GMT+7")."""
+    for key in ("published_at", "published_at_iso", "date"):
+        value = record.get(key)
+        if not isinstance(value, str) or not value.strip():
+            continue
+        try:
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError:
+            parsed = parse_dateline(value)
+            if parsed:
+                return parsed
+            continue
+        has_time = "T" in value or ":" in value
+        return (moment if moment.tzinfo else moment.replace(tzinfo=VIETNAM)), ("minute" if has_time else "day")
+    return None, None
+
+
 def _rules_version() -> str:
     return load_rules().version
 
 
-def _finish(draft: _Draft, rules: CleaningRules, template_lines: frozenset[str]) -> Processed:
+def _finish(draft: _Draft, rules: CleaningRules, template_lines: frozenset[str]) -> Article:
     body = clean_lines(draft.lines, rules, title=draft.title, template_lines=template_lines)
     text_chars = sum(len(paragraph) for paragraph in body.paragraphs)
     if text_chars < MIN_ARTICLE_CHARS:
@@ -167,7 +183,7 @@ def _finish(draft: _Draft, rules: CleaningRules, template_lines: frozenset[str])
         inferred = infer_from_lead(body.paragraphs[0])
         if inferred:
             published, precision = inferred
-    article = Article(
+    return Article(
         source=draft.document.source,
         document_id=draft.document.document_id,
         title=clean_whitespace(unicodedata.normalize("NFC", draft.title)),
@@ -184,4 +200,3 @@ def _finish(draft: _Draft, rules: CleaningRules, template_lines: frozenset[str])
         original_source=body.fields.get("original_source"),
         views=body.fields.get("views"),
     )
-    return Processed(document=draft.document, format=draft.format, article=article, fingerprint=fingerprint(article.text))

@@ -16,8 +16,7 @@ import duckdb
 import pyarrow as pa
 
 from transforms.dedup import Cluster, Member, build_clusters
-from transforms.fingerprint import fingerprint
-from transforms.models import Fingerprint, Processed, Reject, sha256_hex
+from transforms.models import Processed, Reject, sha256_hex
 
 _TIME = pa.timestamp("us", tz="UTC")
 # The parsed-article columns shared by `articles` and `duplicates`, with their Arrow types.
@@ -139,9 +138,8 @@ def _load(con, run_id: str, results: list[Processed], read_rejects: list[Reject]
         return counts
     history = _retire_previous_versions(con, [r.article.source for r in fresh])
     stored, links = _stored_members(con, fresh)
-    texts = _TextCache(con)
     for member in stored:
-        member.fingerprint_of = texts.fingerprint_for(member)
+        member.text_of = _stored_text(con, member.member_id)
         member.relink = member.canonical_id in history.retired_ids
     payloads = {}
     new_members = []
@@ -152,9 +150,8 @@ def _load(con, run_id: str, results: list[Processed], read_rejects: list[Reject]
             member_id=article_id_for(article.source), source=article.source,
             content_hash=result.fingerprint.content_hash, band_keys=result.fingerprint.band_keys,
             first_seen_at=first_seen, published_at=article.published_at, site=article.site, url=article.url,
-            original_source=article.original_source, is_new=True,
+            original_source=article.original_source, is_new=True, text_of=_constant(article.text),
         )
-        member.fingerprint_of = _constant(result.fingerprint)
         new_members.append(member)
         payloads[member.member_id] = _payload(result, first_run_id, first_seen)
     new_articles, new_duplicates = [], []
@@ -248,27 +245,17 @@ def _bands_of(con, member_ids: list[str]) -> dict[str, tuple[int, ...]]:
     return {member_id: tuple(keys) for member_id, keys in rows}
 
 
-class _TextCache:
-    """Fingerprints of stored members, computed from their text only when a comparison needs one."""
+def _stored_text(con, member_id: str):
+    def fetch() -> str:
+        return con.execute(
+            "SELECT text FROM articles WHERE article_id = ? UNION ALL SELECT text FROM duplicates WHERE duplicate_id = ?",
+            [member_id, member_id],
+        ).fetchone()[0]
 
-    def __init__(self, con):
-        self.con = con
-        self.by_hash: dict[str, Fingerprint] = {}
-
-    def fingerprint_for(self, member: Member):
-        def compute() -> Fingerprint:
-            if member.content_hash not in self.by_hash:
-                (text,) = self.con.execute(
-                    "SELECT text FROM articles WHERE article_id = ? UNION ALL SELECT text FROM duplicates WHERE duplicate_id = ?",
-                    [member.member_id, member.member_id],
-                ).fetchone()
-                self.by_hash[member.content_hash] = fingerprint(text)
-            return self.by_hash[member.content_hash]
-
-        return compute
+    return fetch
 
 
-def _constant(value: Fingerprint):
+def _constant(value):
     return lambda: value
 
 
