@@ -32,9 +32,23 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     ingest = commands.add_parser(
-        "ingest", parents=[common], help="load text dumps, HTML pages and JSON Lines from files and folders"
+        "ingest", parents=[common],
+        help="load files and folders (text dumps, HTML, JSON Lines) and web articles (URLs, feeds, sitemaps)",
     )
-    ingest.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (.txt, .html, .htm, .jsonl[.gz])")
+    ingest.add_argument(
+        "paths", nargs="*", metavar="PATH|URL",
+        help="files or folders (.txt, .html, .htm, .html.gz, .jsonl[.gz]) and article URLs (http/https)",
+    )
+    ingest.add_argument("--feed", action="append", default=[], metavar="URL", help="an RSS/Atom feed (repeatable)")
+    ingest.add_argument("--sitemap", action="append", default=[], metavar="URL",
+                        help="a sitemap, sitemap index or Google News sitemap (repeatable)")
+    ingest.add_argument("--sources", metavar="FILE", help="a sources file (TOML): every site's feeds and sitemaps")
+    ingest.add_argument("--since", metavar="DATE", help="only sitemap entries modified on or after DATE (YYYY-MM-DD)")
+    ingest.add_argument("--until", metavar="DATE", help="only sitemap entries modified before DATE")
+    ingest.add_argument("--refetch", action="store_true",
+                        help="re-request discovered articles already stored (conditional GET)")
+    ingest.add_argument("--allow-private", action="store_true",
+                        help="allow private, loopback and link-local addresses (never cloud metadata)")
     ingest.add_argument("--batch-size", type=int, default=None, help="documents per load transaction")
     ingest.add_argument("--workers", type=int, default=0, help="transform processes (default: all cores)")
     ingest.add_argument("-v", "--verbose", action="store_true", help="show Prefect's run logs")
@@ -60,19 +74,31 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_ingest(args: argparse.Namespace) -> int:
-    missing = [path for path in args.paths if not os.path.lexists(path)]
+    urls = [item for item in args.paths if "://" in item]
+    paths = [item for item in args.paths if "://" not in item]
+    if not (args.paths or args.feed or args.sitemap or args.sources):
+        return _usage("nothing to ingest: give paths, URLs, --feed, --sitemap or --sources")
+    missing = [path for path in paths + ([args.sources] if args.sources else []) if not os.path.lexists(path)]
     if missing:
-        print(f"tinbai: error: no such file or directory: {', '.join(missing)}", file=sys.stderr)
-        return EXIT_USAGE
+        return _usage(f"no such file or directory: {', '.join(missing)}")
     if args.batch_size is not None and args.batch_size < 1:
-        print("tinbai: error: --batch-size must be at least 1", file=sys.stderr)
-        return EXIT_USAGE
+        return _usage("--batch-size must be at least 1")
+    try:
+        since, until = (_date_option(name, value) for name, value in (("--since", args.since), ("--until", args.until)))
+    except ValueError as error:
+        return _usage(str(error))
+    from flows.config import ConfigError, load_sources
+    from transforms.clean import RulesError, load_rules
     from warehouse.connection import WarehouseError, opened
 
     try:
+        if args.sources:
+            for site in load_sources(Path(args.sources)).sites:
+                if site.rules is not None:
+                    load_rules(site.rules)
         with opened(args.db):
             pass  # fail fast, before Prefect starts, on a warehouse that cannot be written
-    except WarehouseError as error:
+    except (ConfigError, RulesError, WarehouseError) as error:
         raise CliError(str(error)) from error
     if not args.verbose:
         os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
@@ -80,15 +106,31 @@ def run_ingest(args: argparse.Namespace) -> int:
 
     try:
         summary = ingest(
-            paths=[str(Path(path)) for path in args.paths],
-            db=args.db,
-            batch_size=args.batch_size or DEFAULT_BATCH_SIZE,
-            workers=args.workers,
+            paths=[str(Path(path)) for path in paths], db=args.db, batch_size=args.batch_size or DEFAULT_BATCH_SIZE,
+            workers=args.workers, urls=urls, feeds=args.feed, sitemaps=args.sitemap, sources=args.sources,
+            since=since, until=until, allow_private=args.allow_private, refetch=args.refetch,
         )
     except Exception as error:  # the flow's own logs hold the details
-        raise CliError(f"ingest failed: {type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}") from error
+        detail = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        raise CliError(f"ingest failed: {type(error).__name__}: {detail}") from error
     print_summary(summary)
     return 0
+
+
+def _usage(message: str) -> int:
+    print(f"tinbai: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _date_option(name: str, value: str | None) -> str | None:
+    """An ISO date or time; without an offset it is Vietnam time."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as error:
+        raise ValueError(f"{name}: not a date (YYYY-MM-DD or ISO 8601): {value!r}") from error
+    return (moment if moment.tzinfo else moment.replace(tzinfo=VIETNAM)).isoformat()
 
 
 def print_summary(summary) -> None:
@@ -98,6 +140,7 @@ def print_summary(summary) -> None:
     table.add_column(style="bold")
     table.add_column(justify="right")
     for label, value in (
+        ("web URLs discovered", summary.discovered),
         ("read (new or changed)", summary.read),
         ("unchanged, skipped", summary.unchanged),
         ("articles loaded", summary.loaded),

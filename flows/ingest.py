@@ -1,32 +1,38 @@
-"""The `ingest` flow: local files and folders -> raw documents -> articles -> the warehouse.
+"""The `ingest` flow: files, folders, URLs, feeds, sitemaps and sources files -> the warehouse.
 
-The flow only orchestrates: it reads inputs lazily, hands each batch to a transform task
-(CPU-bound, on a process pool) and a load task (one transaction per batch, one writer),
-and records the run in `runs`.
+The flow only orchestrates: it reads local inputs lazily and fetches web inputs through one
+polite Fetcher, hands each batch to a transform task (CPU-bound, on a process pool) and a
+load task (one transaction per batch, one writer), and records the run in `runs`.
 """
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
-from itertools import islice
+from datetime import datetime
+from itertools import chain, islice
+from pathlib import Path
 from typing import Iterable, Iterator
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 # quote(): Prefect otherwise walks every parameter to find futures; for a batch of
-# documents and their shingle sets that walk cost 21 s of a 28 s run of 3,000 articles.
+# documents that walk cost 21 s of a 28 s run of 3,000 articles.
 from prefect.utilities.annotations import quote
 
+from flows.config import load_sources
+from flows.fetch import Fetcher, FetchSettings
 from flows.parallel import TransformPool, default_workers
 from flows.sources import discover, iter_documents
+from flows.web import NotModified, WebPlan, WebReport, web_documents
+from transforms.clean import load_rules
 from transforms.models import Processed, RawDocument, Reject
 from warehouse.connection import opened, resolve_path
-from warehouse.loader import BatchCounts, finish_run, known_documents, load_batch, start_run
+from warehouse.loader import BatchCounts, fetch_states, finish_run, known_documents, load_batch, start_run
 
 # Documents per batch: one load transaction each. 500 keeps a batch of real articles
-# (~1.5 MB of text) small in memory while making per-transaction overhead negligible.
+# (~1.5 MB of text) small in memory while per-transaction overhead stays small.
 DEFAULT_BATCH_SIZE = 500
 
 
@@ -41,6 +47,7 @@ class RunSummary:
     exact_duplicates: int = 0
     near_duplicates: int = 0
     rejected: int = 0
+    discovered: int = 0
     seconds: float = 0.0
     reject_reasons: dict[str, int] = field(default_factory=dict)
 
@@ -55,43 +62,62 @@ def transform_task(documents: list[RawDocument], pool: TransformPool) -> list[Pr
 
 @task(name="load-batch", cache_policy=NO_CACHE)
 def load_task(
-    db: str, run_id: str, results: list[Processed], read_rejects: list[Reject], seen_at: datetime
+    db: str, run_id: str, results: list[Processed], read_rejects: list[Reject], seen_at: datetime,
+    not_modified: list[NotModified],
 ) -> BatchCounts:
     with opened(db) as con:
-        return load_batch(con, run_id, results, read_rejects, seen_at)
+        return load_batch(
+            con, run_id, results, read_rejects, seen_at,
+            not_modified=[(item.source, item.fetched_at) for item in not_modified if item.fetched_at is not None],
+        )
 
 
 @flow(name="ingest", log_prints=False)
-def ingest(paths: list[str], db: str | None = None, batch_size: int = DEFAULT_BATCH_SIZE, workers: int = 0) -> RunSummary:
-    """Read text dumps, HTML pages and JSON Lines corpora from files and folders into the warehouse."""
+def ingest(
+    paths: list[str] | None = None,
+    db: str | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    workers: int = 0,
+    urls: list[str] | None = None,
+    feeds: list[str] | None = None,
+    sitemaps: list[str] | None = None,
+    sources: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    allow_private: bool = False,
+    refetch: bool = False,
+) -> RunSummary:
+    """Load text dumps, HTML pages and JSON Lines corpora from files and folders, and articles
+    from the web (pages, RSS/Atom feeds, sitemaps, or every site of a sources file).
+
+    since/until (ISO 8601) bound sitemap lastmod for backfills; refetch also re-requests
+    discovered articles already stored (conditionally: a 304 costs nothing);
+    allow_private permits private and loopback addresses (tests, intranets).
+    """
     logger = get_run_logger()
     started = time.perf_counter()
     database = str(resolve_path(db))
     run_id = str(flow_run.id or f"local-{time.time_ns()}")
     summary = RunSummary(run_id=run_id, database=database)
+    parameters = {key: value for key, value in locals().items() if key in _PARAMETERS and value}
     with opened(database) as con:
-        seen_at = start_run(con, run_id, "ingest", {"paths": paths, "db": database, "batch_size": batch_size})
+        seen_at = start_run(con, run_id, "ingest", {**parameters, "db": database})
     pool = TransformPool(workers or default_workers())
     status, message = "failed", None
     try:
-        inputs, missing = discover(paths)
-        logger.info("%d input files under %d paths; %d paths unusable", len(inputs), len(paths), len(missing))
-        if missing:
-            load_task(database, run_id, [], quote(missing), seen_at)
-            _record_rejects(summary, missing)
-        # Transform batch k+1 on the worker processes while this thread loads batch k.
-        pending = None
-        for number, batch in enumerate(_batches(iter_documents(inputs), batch_size), start=1):
-            documents = [item for item in batch if isinstance(item, RawDocument)]
-            new_documents = _unseen(database, documents)
-            summary.unchanged += len(documents) - len(new_documents)
-            summary.read += len(new_documents)
-            transformed = transform_task.submit(quote(new_documents), pool) if new_documents else None
-            if pending:
-                _load_pending(pending, database, run_id, seen_at, summary, logger)
-            pending = (number, batch, len(new_documents), transformed)
-        if pending:
-            _load_pending(pending, database, run_id, seen_at, summary, logger)
+        with ExitStack() as stack:
+            inputs, missing = discover(paths or [])
+            logger.info("%d input files under %d paths; %d paths unusable", len(inputs), len(paths or []), len(missing))
+            stream: Iterable = chain(missing, iter_documents(inputs))
+            plan = _web_plan(urls, feeds, sitemaps, sources, since, until, refetch)
+            report = WebReport()
+            if plan:
+                settings = plan.sources.fetch_settings(allow_private=allow_private) if plan.sources else FetchSettings(allow_private=allow_private)
+                fetcher = stack.enter_context(Fetcher(settings))
+                states = lambda keys: _with_connection(database, fetch_states, keys)  # noqa: E731
+                stream = chain(stream, web_documents(plan, fetcher, states, report))
+            _run_batches(stream, batch_size, pool, database, run_id, seen_at, summary, logger)
+            summary.discovered = report.discovered
         status = "completed"
     except Exception as error:
         message = f"{type(error).__name__}: {error}"
@@ -105,18 +131,58 @@ def ingest(paths: list[str], db: str | None = None, batch_size: int = DEFAULT_BA
     return summary
 
 
+_PARAMETERS = {"paths", "batch_size", "urls", "feeds", "sitemaps", "sources", "since", "until", "allow_private", "refetch"}
+
+
+def _web_plan(urls, feeds, sitemaps, sources, since, until, refetch) -> WebPlan:
+    config = load_sources(Path(sources)) if sources else None
+    for site in config.sites if config else ():
+        if site.rules is not None:
+            load_rules(site.rules)  # a malformed rule file fails the run now, not in a worker
+    return WebPlan(
+        urls=tuple(urls or ()), feeds=tuple(feeds or ()), sitemaps=tuple(sitemaps or ()), sources=config,
+        since=datetime.fromisoformat(since) if since else None,
+        until=datetime.fromisoformat(until) if until else None,
+        refetch=refetch,
+    )
+
+
+def _with_connection(database: str, function, *args):
+    with opened(database) as con:
+        return function(con, *args)
+
+
+def _run_batches(stream, batch_size, pool, database, run_id, seen_at, summary, logger) -> None:
+    """Transform batch k+1 on the worker processes while this thread loads batch k."""
+    pending = None
+    for number, batch in enumerate(_batches(stream, batch_size), start=1):
+        documents = [item for item in batch if isinstance(item, RawDocument)]
+        new_documents = _unseen(database, documents)
+        unchanged = len(documents) - len(new_documents) + sum(isinstance(item, NotModified) for item in batch)
+        summary.unchanged += unchanged
+        summary.read += len(new_documents)
+        transformed = transform_task.submit(quote(new_documents), pool) if new_documents else None
+        if pending:
+            _load_pending(pending, database, run_id, seen_at, summary, logger)
+        pending = (number, batch, len(new_documents), transformed)
+    if pending:
+        _load_pending(pending, database, run_id, seen_at, summary, logger)
+
+
 def _load_pending(pending, database: str, run_id: str, seen_at: datetime, summary: RunSummary, logger) -> None:
     number, batch, new_count, transformed = pending
     results = transformed.result() if transformed is not None else []
     read_rejects = [item for item in batch if isinstance(item, Reject)]
-    counts = load_task(database, run_id, quote(results), quote(read_rejects), seen_at)
+    not_modified = [item for item in batch if isinstance(item, NotModified)]
+    counts = load_task(database, run_id, quote(results), quote(read_rejects), seen_at, quote(not_modified))
     _record_rejects(summary, read_rejects + [r.reject for r in results if r.reject])
     summary.loaded += counts.loaded
     summary.duplicates += counts.duplicates
     summary.exact_duplicates += counts.exact
     summary.near_duplicates += counts.near
     logger.info(
-        "batch %d: %d documents, %d new, %d loaded, %d duplicates (%d exact, %d near), %d rejected, %d clusters re-canonicalised",
+        "batch %d: %d inputs, %d new, %d loaded, %d duplicates (%d exact, %d near), %d rejected,"
+        " %d clusters re-canonicalised",
         number, len(batch), new_count, counts.loaded, counts.duplicates, counts.exact, counts.near, counts.rejected,
         counts.recanonicalised,
     )
@@ -130,6 +196,8 @@ def _batches(items: Iterable, size: int) -> Iterator[list]:
 
 def _unseen(database: str, documents: list[RawDocument]) -> list[RawDocument]:
     """Documents whose exact bytes from the same source are not in the warehouse yet."""
+    if not documents:
+        return []
     with opened(database) as con:
         known = known_documents(con, [document.document_id for document in documents])
     seen_in_batch: set[str] = set()

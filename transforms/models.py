@@ -11,6 +11,18 @@ def sha256_hex(data: bytes) -> str:
 
 
 @dataclass(frozen=True)
+class HttpFacts:
+    """How a web document was received."""
+
+    final_url: str  # after redirects
+    status: int
+    content_type: str | None
+    charset: str | None  # codec the body decodes with, from the header, the page or detection
+    etag: str | None
+    last_modified: str | None
+
+
+@dataclass(frozen=True)
 class RawDocument:
     """One input exactly as received: the bytes and where they came from."""
 
@@ -19,6 +31,8 @@ class RawDocument:
     received_at: datetime
     format_hint: str = ""  # from the file name; the content is sniffed too (see decode.sniff_format)
     record: dict | None = None  # pre-split fields of a JSON Lines record (title, text, url, ...)
+    http: HttpFacts | None = None  # for documents fetched over HTTP
+    rules_path: str | None = None  # a site's own cleaning rules (sources file), else the default rules
 
     @property
     def content_hash(self) -> str:

@@ -64,7 +64,8 @@ def transform_batch(documents: list[RawDocument], rules_path: Path = RULES_PATH)
             results.append(draft)
             continue
         try:
-            article = _finish(draft, rules, templates.get(draft.site or "", frozenset()))
+            own_rules = load_rules(Path(draft.document.rules_path)) if draft.document.rules_path else rules
+            article = _finish(draft, own_rules, templates.get(draft.site or "", frozenset()))
             results.append(Processed(document=draft.document, format=draft.format, article=article))
         except _Rejected as rejected:
             results.append(_reject(draft.document, rejected, draft.format))
@@ -109,7 +110,13 @@ def _draft(document: RawDocument) -> _Draft:
 
 def _draft_html(document: RawDocument) -> _Draft:
     url = document.source if document.source.startswith(("http://", "https://")) else None
-    page = extract_page(document.content, url=url)
+    html: bytes | str = document.content
+    if document.http is not None and document.http.charset:
+        try:  # the fetcher knows the charset (header, meta or detection): trafilatura would guess again
+            html = decode_bytes(document.content, declared=document.http.charset)
+        except DecodeError as error:
+            raise _Rejected("decode", str(error)) from error
+    page = extract_page(html, url=url)
     if page is None:
         raise _Rejected("parse", "no main text found in the HTML page")
     if not page.title:

@@ -36,6 +36,12 @@ DUPLICATE_EXTRA = {
 RAW_COLUMNS = {
     "document_id": pa.string(), "source": pa.string(), "format": pa.string(), "content_hash": pa.string(),
     "size_bytes": pa.int64(), "received_at": _TIME, "content": pa.large_binary(), "run_id": pa.string(),
+    "final_url": pa.string(), "http_status": pa.int32(), "content_type": pa.string(), "charset": pa.string(),
+    "etag": pa.string(), "last_modified": pa.string(),
+}
+FETCH_COLUMNS = {
+    "url": pa.string(), "final_url": pa.string(), "http_status": pa.int32(), "etag": pa.string(),
+    "last_modified": pa.string(), "content_hash": pa.string(), "last_fetched_at": _TIME, "last_changed_at": _TIME,
 }
 REJECT_COLUMNS = {
     "source": pa.string(), "content_hash": pa.string(), "stage": pa.string(), "reason": pa.string(),
@@ -105,10 +111,15 @@ def load_batch(
     results: list[Processed],
     read_rejects: list[Reject] = (),
     seen_at: datetime | None = None,
+    not_modified: list[tuple[str, datetime]] = (),
 ) -> BatchCounts:
-    """Load one batch in one transaction: raw documents, rejects, and articles deduplicated against the warehouse."""
+    """Load one batch in one transaction: raw documents, rejects, and articles deduplicated against the warehouse.
+
+    not_modified: (URL, time) of 304 answers, whose fetch state is brought up to date.
+    """
     con.execute("BEGIN TRANSACTION")
     try:
+        record_fetches(con, [], not_modified)
         counts = _load(con, run_id, results, list(read_rejects), seen_at or _now())
         con.execute("COMMIT")
     except BaseException:
@@ -120,12 +131,9 @@ def load_batch(
 def _load(con, run_id: str, results: list[Processed], read_rejects: list[Reject], seen_at: datetime) -> BatchCounts:
     now = _now()
     counts = BatchCounts()
-    _insert(con, "raw_documents", RAW_COLUMNS, [
-        {"document_id": r.document.document_id, "source": r.document.source, "format": r.format,
-         "content_hash": r.document.content_hash, "size_bytes": len(r.document.content),
-         "received_at": r.document.received_at, "content": r.document.content, "run_id": run_id}
-        for r in results
-    ], on_conflict="ON CONFLICT DO NOTHING")
+    _insert(con, "raw_documents", RAW_COLUMNS, [_raw_row(r.document, r.format, run_id) for r in results],
+            on_conflict="ON CONFLICT DO NOTHING")
+    record_fetches(con, [r.document for r in results if r.document.http is not None])
     rejects = read_rejects + [r.reject for r in results if r.reject is not None]
     _insert(con, "rejects", REJECT_COLUMNS, [
         {"source": r.source, "content_hash": r.content_hash, "stage": r.stage, "reason": r.reason,
@@ -165,6 +173,50 @@ def _load(con, run_id: str, results: list[Processed], read_rejects: list[Reject]
         for member in new_members for band, key in enumerate(member.band_keys)
     ])
     return counts
+
+
+def _raw_row(document, format_: str, run_id: str) -> dict:
+    http = document.http
+    return {
+        "document_id": document.document_id, "source": document.source, "format": format_,
+        "content_hash": document.content_hash, "size_bytes": len(document.content),
+        "received_at": document.received_at, "content": document.content, "run_id": run_id,
+        "final_url": http and http.final_url, "http_status": http and http.status,
+        "content_type": http and http.content_type, "charset": http and http.charset,
+        "etag": http and http.etag, "last_modified": http and http.last_modified,
+    }
+
+
+def record_fetches(con, documents: list, not_modified: list[tuple[str, datetime]] = ()) -> None:
+    """Remember per URL what a conditional GET sends back next time; a 304 only moves last_fetched_at."""
+    _insert(con, "fetch_state", FETCH_COLUMNS, [
+        {"url": d.source, "final_url": d.http.final_url, "http_status": d.http.status, "etag": d.http.etag,
+         "last_modified": d.http.last_modified, "content_hash": d.content_hash, "last_fetched_at": d.received_at,
+         "last_changed_at": d.received_at}
+        for d in documents
+    ], on_conflict=(
+        "ON CONFLICT (url) DO UPDATE SET final_url = excluded.final_url, http_status = excluded.http_status,"
+        " etag = excluded.etag, last_modified = excluded.last_modified, last_fetched_at = excluded.last_fetched_at,"
+        " last_changed_at = CASE WHEN fetch_state.content_hash = excluded.content_hash"
+        " THEN fetch_state.last_changed_at ELSE excluded.last_changed_at END,"
+        " content_hash = excluded.content_hash"
+    ))
+    for url, fetched_at in not_modified:
+        con.execute("UPDATE fetch_state SET last_fetched_at = ?, http_status = 304 WHERE url = ?", [fetched_at, url])
+
+
+def fetch_states(con, urls: list[str]) -> dict[str, tuple[str | None, str | None, bool]]:
+    """Per canonical URL already fetched: (etag, last_modified, whether an article or duplicate holds it)."""
+    if not urls:
+        return {}
+    with _registered(con, batch_urls={"url": pa.array(urls, pa.string())}):
+        rows = con.execute(
+            "SELECT f.url, f.etag, f.last_modified,"
+            " EXISTS (SELECT 1 FROM articles a WHERE a.source = f.url)"
+            " OR EXISTS (SELECT 1 FROM duplicates d WHERE d.source = f.url)"
+            " FROM fetch_state f JOIN batch_urls b ON f.url = b.url"
+        ).fetchall()
+    return {url: (etag, modified, stored) for url, etag, modified, stored in rows}
 
 
 def _last_version_per_source(results: list[Processed]) -> list[Processed]:
