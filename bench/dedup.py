@@ -18,6 +18,7 @@ import csv
 import gzip
 import itertools
 import json
+import multiprocessing
 import random
 import re
 import sys
@@ -46,7 +47,7 @@ def cleaned_texts(limit: int | None) -> list[tuple[str, str, str]]:
             record = json.loads(line)
             documents.append(RawDocument(record["id"], line, T0, ".jsonl", record=record))
     chunks = [documents[i:i + 1000] for i in range(0, len(documents), 1000)]
-    with ProcessPoolExecutor(2) as pool:
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("forkserver")) as pool:
         results = [r for chunk in pool.map(transform_batch, chunks) for r in chunk]
     return [(r.document.source, r.article.title, r.article.text) for r in results if r.article]
 
@@ -57,7 +58,7 @@ def tinbai_pairs(texts, workers: int) -> tuple[set[frozenset[str]], list, float]
     bodies = [text for _, _, text in texts]
     if workers > 1:
         size = -(-len(bodies) // workers)
-        with ProcessPoolExecutor(workers) as pool:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
             prints = [p for chunk in pool.map(fingerprints, [bodies[i:i + size] for i in range(0, len(bodies), size)]) for p in chunk]
     else:
         prints = fingerprints(bodies)
