@@ -66,7 +66,7 @@ def tinbai_pairs(texts, workers: int) -> tuple[set[frozenset[str]], list, float]
     for (doc_id, _, text), print_ in zip(texts, prints):
         members.append(Member(
             member_id=doc_id, source=doc_id, content_hash=print_.content_hash, band_keys=print_.band_keys,
-            first_seen_at=T0, is_new=True, text_of=(lambda text=text: text),
+            first_seen_at=T0, is_new=True, text_of=(lambda text=text: text), shingle_hashes=print_.shingles,
         ))
     clusters = build_clusters(members)
     elapsed = time.perf_counter() - started
@@ -96,7 +96,8 @@ def baseline_pairs(texts) -> tuple[set[frozenset[str]], float]:
         for other in lsh.query(minhash):
             if other <= doc_id:
                 continue
-            if jaccard(frozenset(shingle_sets[index[doc_id]]), frozenset(shingle_sets[index[other]])) >= NEAR_JACCARD:
+            a, b = shingle_sets[index[doc_id]], shingle_sets[index[other]]
+            if len(a & b) / len(a | b) >= NEAR_JACCARD:
                 pairs.add(frozenset((doc_id, other)))
     return pairs, time.perf_counter() - started
 

@@ -91,7 +91,8 @@ def test_same_words_different_facts_is_a_template_not_a_duplicate(seeds):
     text = seeds[2].text  # seed 002 states many dates and numbers
     numbers = iter(range(1000, 2000, 7))
     next_issue = re.sub(r"\d+", lambda _: str(next(numbers)), text)
-    assert jaccard(facts(text), facts(next_issue)) < 0.2
+    old, new = facts(text), facts(next_issue)
+    assert len(old & new) / len(old | new) < 0.2
     assert alike(text, next_issue) is None
     # the same edit applied to a couple of numbers only is still a repost
     assert alike(text, text.replace("23/2", "24/2", 1)) is not None

@@ -13,14 +13,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable, Iterable
 
+import numpy as np
+
 from transforms.fingerprint import facts, shingles
 
-# Two texts are near-duplicates when the Jaccard similarity of their 3-syllable shingle
-# sets reaches NEAR_JACCARD. Measured on the baomoi corpus (bench/dedup.py): every pair
-# the corpus README lists at 5-word Jaccard >= 0.8 scores >= 0.86 here, while different
-# write-ups of one story score 0.3-0.6; 0.7 sits in the gap. Containment (a short text
-# inside a long one) is deliberately not used: there it merges news digests with the
-# items they quote (pairs at containment 0.99 and Jaccard 0.5 with different stories).
+# Two texts are near-duplicates when the Jaccard similarity of their 4-syllable shingle
+# sets reaches NEAR_JACCARD. Measured on the baomoi corpus (bench/dedup.py): the pairs
+# the corpus README lists at 5-word Jaccard >= 0.8 all score >= 0.8 here, different
+# write-ups of one story 0.3-0.6; 0.7 sits in the gap. Containment (a short text inside a
+# long one) is deliberately not used: it merges news digests with the items they quote
+# (corpus pairs at containment 0.99 and Jaccard 0.5 that are different stories).
 NEAR_JACCARD = 0.7
 # Templated pages (weather bulletins, TV schedules, price lists) share their wording and
 # differ in their facts: the numbers and dates. A pair whose texts both carry at least
@@ -33,10 +35,12 @@ FACT_AGREEMENT = 0.5
 _SOURCE_NAME = re.compile(r"^(?:báo|tạp chí|trang|đài|theo|nguồn)\s+|\s*(?:điện tử|online|\.vn|\.com|\.net)$")
 
 
-def jaccard(a: frozenset, b: frozenset) -> float:
-    if not a or not b:
+def jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    """Jaccard similarity of two sorted arrays of distinct shingle hashes."""
+    if not len(a) or not len(b):
         return 0.0
-    return len(a & b) / len(a | b)
+    common = np.intersect1d(a, b, assume_unique=True).size
+    return common / (len(a) + len(b) - common)
 
 
 def facts_disagree(a: frozenset[str], b: frozenset[str]) -> bool:
@@ -78,19 +82,18 @@ class Member:
     relink: bool = False  # a stored member whose links must be searched again (its canonical was replaced)
     canonical_id: str | None = None  # stored members: the canonical they point to (itself for an article)
     text_of: Callable[[], str] | None = field(default=None, repr=False)  # fetched only if a comparison needs it
-    _features: tuple[frozenset[str], frozenset[str]] | None = field(default=None, repr=False)
+    shingle_hashes: np.ndarray | None = field(default=None, repr=False)  # given for new members, else from text_of
+    _facts: frozenset[str] | None = field(default=None, repr=False)
 
-    def shingles(self) -> frozenset[str]:
-        return self._text_features()[0]
+    def shingles(self) -> np.ndarray:
+        if self.shingle_hashes is None:
+            self.shingle_hashes = shingles(self.text_of())
+        return self.shingle_hashes
 
     def facts(self) -> frozenset[str]:
-        return self._text_features()[1]
-
-    def _text_features(self) -> tuple[frozenset[str], frozenset[str]]:
-        if self._features is None:
-            text = self.text_of()
-            self._features = (shingles(text), facts(text))
-        return self._features
+        if self._facts is None:
+            self._facts = facts(self.text_of())
+        return self._facts
 
 
 @dataclass

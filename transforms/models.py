@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from typing import Any
 from datetime import datetime
 
 
@@ -88,8 +89,10 @@ class Fingerprint:
 
     content_hash: str  # exact-duplicate key over the normalised text
     band_keys: tuple[int, ...]  # LSH band keys of the MinHash signature, one per band
-    # Shingle sets are not kept here: they are 6x the text's size to pickle, and only the
-    # few pairs that share a band key need them (transforms.dedup computes them then).
+    # Sorted distinct 64-bit shingle hashes (numpy uint64), to verify candidates with the
+    # exact Jaccard. An array pickles as one buffer (~5 kB an article); a set of shingle
+    # strings cost 6x the text and more time to ship from the workers than to compute.
+    shingles: Any = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)

@@ -159,6 +159,7 @@ def _load(con, run_id: str, results: list[Processed], read_rejects: list[Reject]
             content_hash=result.fingerprint.content_hash, band_keys=result.fingerprint.band_keys,
             first_seen_at=first_seen, published_at=article.published_at, site=article.site, url=article.url,
             original_source=article.original_source, is_new=True, text_of=_constant(article.text),
+            shingle_hashes=result.fingerprint.shingles,
         )
         new_members.append(member)
         payloads[member.member_id] = _payload(result, first_run_id, first_seen)
