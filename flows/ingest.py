@@ -10,7 +10,7 @@ import time
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from itertools import chain, islice
+from itertools import chain
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -31,9 +31,14 @@ from transforms.models import Processed, RawDocument, Reject
 from warehouse.connection import opened, resolve_path
 from warehouse.loader import BatchCounts, fetch_states, finish_run, known_documents, load_batch, start_run
 
-# Documents per batch: one load transaction each. 500 keeps a batch of real articles
-# (~1.5 MB of text) small in memory while per-transaction overhead stays small.
-DEFAULT_BATCH_SIZE = 500
+# Documents per batch: one load transaction each. Measured on the 21,448 baomoi articles
+# (flow time / peak RSS of the main process): 500 -> 50.8 s, 1000 -> 35.9 s / 0.65 GB,
+# 2000 -> 27.1 s, 4000 -> 24.6 s / 0.93 GB. Each batch pays a fixed cost (task runs, a
+# connection and its checkpoint, the dedup queries); 2000 gets most of the gain.
+DEFAULT_BATCH_SIZE = 2000
+# A batch is also closed after this many seconds, so a slow web crawl (one request per
+# second per host) is loaded as it goes instead of once 2000 pages have arrived.
+BATCH_SECONDS = 30.0
 
 
 @dataclass
@@ -188,9 +193,18 @@ def _load_pending(pending, database: str, run_id: str, seen_at: datetime, summar
     )
 
 
-def _batches(items: Iterable, size: int) -> Iterator[list]:
-    iterator = iter(items)
-    while batch := list(islice(iterator, max(1, size))):
+def _batches(items: Iterable, size: int, seconds: float = BATCH_SECONDS) -> Iterator[list]:
+    """Lists of up to `size` items, each closed early once `seconds` have passed since it began."""
+    batch: list = []
+    opened_at = time.monotonic()
+    for item in items:
+        if not batch:
+            opened_at = time.monotonic()
+        batch.append(item)
+        if len(batch) >= size or time.monotonic() - opened_at >= seconds:
+            yield batch
+            batch = []
+    if batch:
         yield batch
 
 

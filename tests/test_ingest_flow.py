@@ -156,3 +156,18 @@ def test_html_page_by_content(tmp_path, db):
     assert title == "Đau bụng kéo dài, phát hiện ung thư lymphoma ruột non"
     assert (extractor, fmt) == ("trafilatura", "html") and version
     assert "Xét nghiệm hóa mô miễn dịch" in text
+
+
+def test_batches_close_on_size_or_time():
+    import time as clock
+
+    from flows.ingest import _batches
+
+    def slow(items):
+        for item in items:
+            if item == 3:
+                clock.sleep(0.3)
+            yield item
+
+    assert list(_batches(range(5), size=2, seconds=60)) == [[0, 1], [2, 3], [4]]
+    assert list(_batches(slow(range(5)), size=100, seconds=0.2)) == [[0, 1, 2, 3], [4]]

@@ -151,6 +151,8 @@ def build_clusters(members: list[Member], linked: Iterable[tuple[str, str]] = ()
 
 
 def _cluster(group: list[Member]) -> Cluster:
+    if len(group) == 1:  # most articles have no duplicate
+        return Cluster(canonical=group[0], members=group, verdicts={})
     canonical = choose_canonical(group)
     rest = sorted((m for m in group if m is not canonical), key=lambda m: m.source)
     verdicts = {}

@@ -147,7 +147,6 @@ def _load(con, run_id: str, results: list[Processed], read_rejects: list[Reject]
     history = _retire_previous_versions(con, [r.article.source for r in fresh])
     stored, links = _stored_members(con, fresh)
     for member in stored:
-        member.text_of = _stored_text(con, member.member_id)
         member.relink = member.canonical_id in history.retired_ids
     payloads = {}
     new_members = []
@@ -267,10 +266,10 @@ def _stored_members(con, fresh: list[Processed]) -> tuple[list[Member], list[tup
                 SELECT article_id AS canonical_id FROM articles WHERE article_id IN (SELECT member_id FROM hit)
                 UNION SELECT canonical_id FROM duplicates WHERE duplicate_id IN (SELECT member_id FROM hit)
             )
-            SELECT article_id, article_id, source, content_hash, first_seen_at, published_at, site, url, original_source
+            SELECT article_id, article_id, source, content_hash, first_seen_at, published_at, site, url, original_source, text
             FROM articles WHERE article_id IN (SELECT canonical_id FROM canon)
             UNION ALL
-            SELECT duplicate_id, canonical_id, source, content_hash, first_seen_at, published_at, site, url, original_source
+            SELECT duplicate_id, canonical_id, source, content_hash, first_seen_at, published_at, site, url, original_source, text
             FROM duplicates WHERE canonical_id IN (SELECT canonical_id FROM canon)
             """
         ).fetchall()
@@ -278,11 +277,13 @@ def _stored_members(con, fresh: list[Processed]) -> tuple[list[Member], list[tup
         return [], []
     member_bands = _bands_of(con, [row[0] for row in rows])
     members, links = [], []
-    for member_id, canonical_id, source, content_hash, first_seen, published, site, url, original in rows:
+    # Texts come along (one query, not one per comparison): shingles are recomputed only
+    # for the members a comparison actually needs.
+    for member_id, canonical_id, source, content_hash, first_seen, published, site, url, original, text in rows:
         members.append(Member(
             member_id=member_id, source=source, content_hash=content_hash, band_keys=member_bands.get(member_id, ()),
             first_seen_at=first_seen, published_at=published, site=site, url=url, original_source=original,
-            canonical_id=canonical_id,
+            canonical_id=canonical_id, text_of=_constant(text),
         ))
         if canonical_id != member_id:
             links.append((member_id, canonical_id))
@@ -296,16 +297,6 @@ def _bands_of(con, member_ids: list[str]) -> dict[str, tuple[int, ...]]:
             " WHERE member_id IN (SELECT member_id FROM batch_members) GROUP BY member_id"
         ).fetchall()
     return {member_id: tuple(keys) for member_id, keys in rows}
-
-
-def _stored_text(con, member_id: str):
-    def fetch() -> str:
-        return con.execute(
-            "SELECT text FROM articles WHERE article_id = ? UNION ALL SELECT text FROM duplicates WHERE duplicate_id = ?",
-            [member_id, member_id],
-        ).fetchone()[0]
-
-    return fetch
 
 
 def _constant(value):
