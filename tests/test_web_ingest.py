@@ -86,6 +86,7 @@ def test_feed_and_sitemap_to_articles_then_a_conditional_rerun(news_site, db, ht
     assert articles["hai.html"][5] == "\n".join(BODIES[1])  # cp1258 decoded exactly
     rejects = dict(rows(db, "SELECT source, reason FROM rejects"))
     assert any(source.endswith("/rieng/an.html") and "robots" in reason for source, reason in rejects.items())
+    assert rows(db, "SELECT DISTINCT language FROM articles") == [("vi",)]
     facts = rows(db, "SELECT http_status, content_type, etag, charset FROM raw_documents WHERE source LIKE '%mot.html'")
     assert facts == [(200, "text/html", '"v1"', "utf-8")]
     assert rows(db, "SELECT charset FROM raw_documents WHERE source LIKE '%hai.html'")[0][0] == "cp1258"

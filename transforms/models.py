@@ -64,6 +64,7 @@ class Article:
     date_precision: str | None = None  # see transforms.dates for the values
     original_source: str | None = None
     views: int | None = None
+    language: str | None = None  # as declared by the page or record, e.g. "vi"
 
     @property
     def text(self) -> str:

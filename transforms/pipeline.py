@@ -38,6 +38,7 @@ class _Draft:
     author: str | None = None
     published_at: datetime | None = None
     date_precision: str | None = None
+    language: str | None = None
 
 
 class _Rejected(Exception):
@@ -133,6 +134,7 @@ def _draft_html(document: RawDocument) -> _Draft:
         author=page.author,
         published_at=page.published_at,
         date_precision=page.date_precision,
+        language=page.language,
     )
 
 
@@ -153,6 +155,7 @@ def _draft_record(document: RawDocument) -> _Draft:
         extractor_version=_rules_version(),
         published_at=published,
         date_precision=precision,
+        language=record.get("language") if isinstance(record.get("language"), str) else None,
     )
 
 
@@ -206,4 +209,5 @@ def _finish(draft: _Draft, rules: CleaningRules, template_lines: frozenset[str])
         date_precision=precision,
         original_source=body.fields.get("original_source"),
         views=body.fields.get("views"),
+        language=draft.language,
     )

@@ -25,7 +25,7 @@ PAYLOAD = {
     "title": pa.string(), "author": pa.string(), "published_at": _TIME, "date_precision": pa.string(),
     "original_source": pa.string(), "views": pa.int64(), "text": pa.large_string(), "content_hash": pa.string(),
     "format": pa.string(), "extractor": pa.string(), "extractor_version": pa.string(),
-    "cleaner_version": pa.string(), "first_run_id": pa.string(), "first_seen_at": _TIME,
+    "cleaner_version": pa.string(), "first_run_id": pa.string(), "first_seen_at": _TIME, "language": pa.string(),
 }
 _PAYLOAD_SQL = ", ".join(PAYLOAD)
 ARTICLE_EXTRA = {"article_id": pa.string(), "last_run_id": pa.string(), "loaded_at": _TIME}
@@ -311,7 +311,7 @@ def _payload(result: Processed, first_run_id: str, first_seen_at: datetime) -> d
         "original_source": a.original_source, "views": a.views, "text": a.text,
         "content_hash": result.fingerprint.content_hash, "format": a.format, "extractor": a.extractor,
         "extractor_version": a.extractor_version, "cleaner_version": a.cleaner_version,
-        "first_run_id": first_run_id, "first_seen_at": first_seen_at,
+        "first_run_id": first_run_id, "first_seen_at": first_seen_at, "language": a.language,
     }
 
 

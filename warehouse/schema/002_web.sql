@@ -7,6 +7,10 @@ ALTER TABLE raw_documents ADD COLUMN charset VARCHAR;
 ALTER TABLE raw_documents ADD COLUMN etag VARCHAR;
 ALTER TABLE raw_documents ADD COLUMN last_modified VARCHAR;
 
+-- The language a page declares ("vi"); text dumps and JSON records without one stay NULL.
+ALTER TABLE articles ADD COLUMN language VARCHAR;
+ALTER TABLE duplicates ADD COLUMN language VARCHAR;
+
 -- One row per canonical URL ever fetched: what to send back next time (If-None-Match,
 -- If-Modified-Since) and what came back last.
 CREATE TABLE fetch_state (
