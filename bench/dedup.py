@@ -32,7 +32,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from transforms.dedup import NEAR_JACCARD, Member, build_clusters, jaccard  # noqa: E402
 from transforms.fingerprint import BANDS, NUM_PERM, ROWS, SHINGLE_SIZE, fingerprints, shingles  # noqa: E402
 from transforms.models import RawDocument  # noqa: E402
-from transforms.normalise import matching_tokens  # noqa: E402
 from transforms.pipeline import transform_batch  # noqa: E402
 
 BAOMOI = Path(__file__).resolve().parent.parent.parent / "shared" / "corpora" / "baomoi"
