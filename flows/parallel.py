@@ -16,6 +16,8 @@ from transforms.pipeline import transform_batch
 # Below this many documents a batch is transformed in-process: shipping it to workers
 # costs more than it saves (the five seeds take ~60 ms in-process).
 MIN_DOCUMENTS_FOR_POOL = 64
+CHUNKS_PER_WORKER = 4
+MIN_CHUNK = 50
 
 
 def default_workers() -> int:
@@ -38,7 +40,9 @@ class TransformPool:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["transforms.pipeline"])
             self._executor = ProcessPoolExecutor(self.workers, mp_context=context)
-        size = -(-len(documents) // self.workers)
+        # Several chunks per worker, so one slow chunk (long HTML pages) does not leave the
+        # other core idle; each chunk still holds enough of a site's pages for template lines.
+        size = max(MIN_CHUNK, -(-len(documents) // (self.workers * CHUNKS_PER_WORKER)))
         chunks = [documents[start:start + size] for start in range(0, len(documents), size)]
         slim = [result for chunk in self._executor.map(_transform_without_documents, chunks) for result in chunk]
         return [replace(result, document=document) for result, document in zip(slim, documents)]
