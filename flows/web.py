@@ -5,7 +5,7 @@ it does with local files.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable, Iterator
 
@@ -43,7 +43,6 @@ class NotModified:
 class WebReport:
     discovered: int = 0
     skipped_known: int = 0
-    rules_by_host: dict[str, str] = field(default_factory=dict)
 
 
 # (canonical URL) -> (etag, last_modified, already stored as an article or duplicate)
@@ -62,7 +61,6 @@ def web_documents(
             sitemaps += site.sitemaps
             if site.rules is not None:
                 rules_by_host.update({host: str(site.rules) for host in site.hosts})
-    report.rules_by_host = rules_by_host
     explicit: list[str] = []
     for url in plan.urls:
         refusal = url_refusal(url, allow_private=True)  # scheme and syntax here; addresses when fetched

@@ -18,13 +18,6 @@ def clean_whitespace(line: str) -> str:
     return _SPACES.sub(" ", _INVISIBLE.sub("", line)).strip()
 
 
-def normalise_text(text: str) -> str:
-    """Display form of a text: NFC, each line's whitespace cleaned, blank lines dropped."""
-    text = unicodedata.normalize("NFC", text)
-    lines = (clean_whitespace(line) for line in text.splitlines())
-    return "\n".join(line for line in lines if line)
-
-
 def fold_syllable(word: str) -> str:
     """Matching key of one lower-case word: tone mark moved to the end, other diacritics kept."""
     decomposed = unicodedata.normalize("NFD", word)
