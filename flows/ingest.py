@@ -104,9 +104,12 @@ def ingest(
     database = str(resolve_path(db))
     run_id = str(flow_run.id or f"local-{time.time_ns()}")
     summary = RunSummary(run_id=run_id, database=database)
-    parameters = {key: value for key, value in locals().items() if key in _PARAMETERS and value}
+    parameters = {
+        "paths": paths, "batch_size": batch_size, "urls": urls, "feeds": feeds, "sitemaps": sitemaps,
+        "sources": sources, "since": since, "until": until, "allow_private": allow_private, "refetch": refetch,
+    }
     with opened(database) as con:
-        seen_at = start_run(con, run_id, "ingest", {**parameters, "db": database})
+        seen_at = start_run(con, run_id, "ingest", {**{k: v for k, v in parameters.items() if v}, "db": database})
     pool = TransformPool(workers or default_workers())
     status, message = "failed", None
     try:
@@ -134,9 +137,6 @@ def ingest(
             finish_run(con, run_id, status, summary.counts(), message)
     logger.info("run %s: %s", run_id, summary.counts())
     return summary
-
-
-_PARAMETERS = {"paths", "batch_size", "urls", "feeds", "sitemaps", "sources", "since", "until", "allow_private", "refetch"}
 
 
 def _web_plan(urls, feeds, sitemaps, sources, since, until, refetch) -> WebPlan:

@@ -53,7 +53,7 @@ def transform_batch(documents: list[RawDocument], rules_path: Path = RULES_PATH)
     drafts: list[_Draft | Processed] = []
     for document in documents:
         try:
-            drafts.append(_draft(document))
+            drafts.append(_draft(document, rules))
         except _Rejected as rejected:
             drafts.append(_reject(document, rejected))
     templates = site_template_lines(
@@ -82,19 +82,19 @@ def _reject(document: RawDocument, rejected: _Rejected, format_: str = "unknown"
     return Processed(document=document, format=format_, reject=reject)
 
 
-def _draft(document: RawDocument) -> _Draft:
+def _draft(document: RawDocument, rules: CleaningRules) -> _Draft:
     if document.record is not None:
-        return _draft_record(document)
+        return _draft_record(document, rules)
     if sniff_format(document.content, document.source) == "html":
         return _draft_html(document)
     try:
         text = decode_bytes(document.content)
     except DecodeError as error:
         raise _Rejected("decode", str(error)) from error
-    if sniff_format(text.encode("utf-8")) == "html":
+    if sniff_format(text[:8192].encode("utf-8")) == "html":  # e.g. a UTF-16 page
         return _draft_html(document)
     try:
-        header = parse_header(text, is_furniture=lambda line: is_furniture(line, load_rules()))
+        header = parse_header(text, is_furniture=lambda line: is_furniture(line, rules))
     except ValueError as error:
         raise _Rejected("parse", str(error)) from error
     return _Draft(
@@ -105,7 +105,7 @@ def _draft(document: RawDocument) -> _Draft:
         url=header.url,
         site=header.site,
         extractor=TEXT_EXTRACTOR,
-        extractor_version=_rules_version(),
+        extractor_version=rules.version,
     )
 
 
@@ -138,7 +138,7 @@ def _draft_html(document: RawDocument) -> _Draft:
     )
 
 
-def _draft_record(document: RawDocument) -> _Draft:
+def _draft_record(document: RawDocument, rules: CleaningRules) -> _Draft:
     record = document.record or {}
     title, text = record.get("title"), record.get("text")
     if not isinstance(title, str) or not title.strip() or not isinstance(text, str):
@@ -152,7 +152,7 @@ def _draft_record(document: RawDocument) -> _Draft:
         url=record.get("url"),
         site=record.get("site") or site_from_url(record.get("url")),
         extractor="tinbai-jsonl",
-        extractor_version=_rules_version(),
+        extractor_version=rules.version,
         published_at=published,
         date_precision=precision,
         language=record.get("language") if isinstance(record.get("language"), str) else None,
@@ -175,10 +175,6 @@ def record_date(record: dict) -> tuple[datetime | None, str | None]:
         has_time = "T" in value or ":" in value
         return (moment if moment.tzinfo else moment.replace(tzinfo=VIETNAM)), ("minute" if has_time else "day")
     return None, None
-
-
-def _rules_version() -> str:
-    return load_rules().version
 
 
 def _finish(draft: _Draft, rules: CleaningRules, template_lines: frozenset[str]) -> Article:
