@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from contextlib import ExitStack
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from itertools import chain
 from pathlib import Path
@@ -16,20 +16,20 @@ from typing import Iterable, Iterator
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from prefect.runtime import flow_run
 # quote(): Prefect otherwise walks every parameter to find futures; for a batch of
 # documents that walk cost 21 s of a 28 s run of 3,000 articles.
 from prefect.utilities.annotations import quote
 
-from flows.config import load_sources
+from flows.config import ConfigError, SourcesConfig, load_sources
 from flows.fetch import Fetcher, FetchSettings
 from flows.parallel import TransformPool, default_workers
+from flows.runs import writing_run
 from flows.sources import discover, iter_documents
 from flows.web import NotModified, WebPlan, WebReport, web_documents
 from transforms.clean import load_rules
 from transforms.models import Processed, RawDocument, Reject
 from warehouse.connection import opened, resolve_path
-from warehouse.loader import BatchCounts, fetch_states, finish_run, known_documents, load_batch, start_run
+from warehouse.loader import BatchCounts, fetch_states, known_documents, load_batch
 
 # Documents per batch: one load transaction each. Measured on the 21,448 baomoi articles
 # (flow time / peak RSS of the main process): 500 -> 50.8 s, 1000 -> 35.9 s / 0.65 GB,
@@ -87,6 +87,7 @@ def ingest(
     feeds: list[str] | None = None,
     sitemaps: list[str] | None = None,
     sources: str | None = None,
+    sites: list[str] | None = None,
     since: str | None = None,
     until: str | None = None,
     allow_private: bool = False,
@@ -95,52 +96,79 @@ def ingest(
     """Load text dumps, HTML pages and JSON Lines corpora from files and folders, and articles
     from the web (pages, RSS/Atom feeds, sitemaps, or every site of a sources file).
 
-    since/until (ISO 8601) bound sitemap lastmod for backfills; refetch also re-requests
-    discovered articles already stored (conditionally: a 304 costs nothing);
-    allow_private permits private and loopback addresses (tests, intranets).
+    sites picks sites of the sources file by name (default: all); since/until (ISO 8601)
+    bound sitemap lastmod; refetch also re-requests discovered articles already stored
+    (conditionally: a 304 costs nothing); allow_private permits private and loopback
+    addresses (tests, intranets).
     """
-    logger = get_run_logger()
-    started = time.perf_counter()
-    database = str(resolve_path(db))
-    run_id = str(flow_run.id or f"local-{time.time_ns()}")
-    summary = RunSummary(run_id=run_id, database=database)
     parameters = {
         "paths": paths, "batch_size": batch_size, "urls": urls, "feeds": feeds, "sitemaps": sitemaps,
-        "sources": sources, "since": since, "until": until, "allow_private": allow_private, "refetch": refetch,
+        "sources": sources, "sites": sites, "since": since, "until": until, "allow_private": allow_private,
+        "refetch": refetch,
     }
-    with opened(database) as con:
-        seen_at = start_run(con, run_id, "ingest", {**{k: v for k, v in parameters.items() if v}, "db": database})
-    pool = TransformPool(workers or default_workers())
-    status, message = "failed", None
-    try:
-        with ExitStack() as stack:
-            inputs, missing = discover(paths or [])
-            logger.info("%d input files under %d paths; %d paths unusable", len(inputs), len(paths or []), len(missing))
-            stream: Iterable = chain(missing, iter_documents(inputs))
-            plan = _web_plan(urls, feeds, sitemaps, sources, since, until, refetch)
-            report = WebReport()
-            if plan:
-                settings = plan.sources.fetch_settings(allow_private=allow_private) if plan.sources else FetchSettings(allow_private=allow_private)
-                fetcher = stack.enter_context(Fetcher(settings))
-                states = lambda keys: _with_connection(database, fetch_states, keys)  # noqa: E731
-                stream = chain(stream, web_documents(plan, fetcher, states, report))
-            _run_batches(stream, batch_size, pool, database, run_id, seen_at, summary, logger)
-            summary.discovered = report.discovered
-        status = "completed"
-    except Exception as error:
-        message = f"{type(error).__name__}: {error}"
-        raise
-    finally:
-        pool.close()
-        summary.seconds = round(time.perf_counter() - started, 3)
-        with opened(database) as con:
-            finish_run(con, run_id, status, summary.counts(), message)
-    logger.info("run %s: %s", run_id, summary.counts())
+    plan = _web_plan(urls, feeds, sitemaps, sources, sites, since, until, refetch, keep_undated=True)
+    return _load_inputs("ingest", parameters, paths or [], plan, db, batch_size, workers, allow_private)
+
+
+@flow(name="backfill", log_prints=False)
+def backfill(
+    sources: str,
+    since: str,
+    until: str,
+    sites: list[str] | None = None,
+    db: str | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    workers: int = 0,
+    allow_private: bool = False,
+    refetch: bool = False,
+) -> RunSummary:
+    """Fetch what the sources' sitemaps list as modified in [since, until) (ISO 8601).
+
+    Undated sitemap entries are left out: a backfill asks for a period. Articles already
+    stored are not fetched again (unless refetch), so a backfill that crashed resumes where
+    its last committed batch ended when it is run again with the same parameters.
+    """
+    parameters = {"sources": sources, "sites": sites, "since": since, "until": until, "batch_size": batch_size,
+                  "allow_private": allow_private, "refetch": refetch}
+    plan = _web_plan(None, None, None, sources, sites, since, until, refetch, keep_undated=False)
+    return _load_inputs("backfill", parameters, [], plan, db, batch_size, workers, allow_private)
+
+
+def _load_inputs(
+    flow_name: str, parameters: dict, paths: list[str], plan: WebPlan, db: str | None, batch_size: int, workers: int,
+    allow_private: bool,
+) -> RunSummary:
+    logger = get_run_logger()
+    started = time.perf_counter()
+    summary = RunSummary(run_id="", database=str(resolve_path(db)))
+    with writing_run(db, flow_name, parameters, summary) as run:
+        summary.run_id = run.run_id
+        pool = TransformPool(workers or default_workers())
+        try:
+            with ExitStack() as stack:
+                inputs, missing = discover(paths)
+                logger.info("%d input files under %d paths; %d paths unusable", len(inputs), len(paths), len(missing))
+                stream: Iterable = chain(missing, iter_documents(inputs))
+                report = WebReport()
+                if plan:
+                    settings = (plan.sources.fetch_settings(allow_private=allow_private) if plan.sources
+                                else FetchSettings(allow_private=allow_private))
+                    fetcher = stack.enter_context(Fetcher(settings))
+                    states = lambda keys: _with_connection(run.database, fetch_states, keys)  # noqa: E731
+                    stream = chain(stream, web_documents(plan, fetcher, states, report))
+                _run_batches(stream, batch_size, pool, run.database, run.run_id, run.seen_at, summary, logger)
+                summary.discovered = report.discovered
+        finally:
+            pool.close()
+            summary.seconds = round(time.perf_counter() - started, 3)
+    logger.info("run %s: %s", summary.run_id, summary.counts())
     return summary
 
 
-def _web_plan(urls, feeds, sitemaps, sources, since, until, refetch) -> WebPlan:
+def _web_plan(urls, feeds, sitemaps, sources, sites, since, until, refetch, keep_undated: bool) -> WebPlan:
     config = load_sources(Path(sources)) if sources else None
+    if config is not None and sites:
+        config = _only_sites(config, sites)
     for site in config.sites if config else ():
         if site.rules is not None:
             load_rules(site.rules)  # a malformed rule file fails the run now, not in a worker
@@ -148,8 +176,16 @@ def _web_plan(urls, feeds, sitemaps, sources, since, until, refetch) -> WebPlan:
         urls=tuple(urls or ()), feeds=tuple(feeds or ()), sitemaps=tuple(sitemaps or ()), sources=config,
         since=datetime.fromisoformat(since) if since else None,
         until=datetime.fromisoformat(until) if until else None,
-        refetch=refetch,
+        refetch=refetch, keep_undated=keep_undated,
     )
+
+
+def _only_sites(config: SourcesConfig, names: list[str]) -> SourcesConfig:
+    known = [site.name for site in config.sites]
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise ConfigError(f"{config.path}: no site named {', '.join(map(repr, unknown))} (sites: {', '.join(known)})")
+    return replace(config, sites=tuple(site for site in config.sites if site.name in names))
 
 
 def _with_connection(database: str, function, *args):

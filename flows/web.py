@@ -26,6 +26,7 @@ class WebPlan:
     since: datetime | None = None  # sitemap lastmod range, for backfills
     until: datetime | None = None
     refetch: bool = False  # also fetch discovered URLs the warehouse already holds
+    keep_undated: bool = True  # sitemap entries without lastmod (a backfill asks for dated ones only)
 
     def __bool__(self) -> bool:
         return bool(self.urls or self.feeds or self.sitemaps or self.sources)
@@ -70,7 +71,7 @@ def web_documents(
             explicit.append(url)
     discovered: list[str] = []
     if feeds or sitemaps:
-        found = discover(fetcher, feeds, sitemaps, since=plan.since, until=plan.until)
+        found = discover(fetcher, feeds, sitemaps, since=plan.since, until=plan.until, keep_undated=plan.keep_undated)
         for failure in found.failures:
             yield Reject(failure.source, "discover", failure.reason)
         discovered = [item.url for item in found.urls]

@@ -7,10 +7,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+import duckdb_ext
+
+from warehouse.lock import busy_wait_seconds, is_busy, retry_busy
 
 SCHEMA_DIR = Path(__file__).parent / "schema"
 DEFAULT_PATH = Path(__file__).parent / "tinbai.duckdb"
 _MIGRATION = re.compile(r"^(\d+)_[\w-]+\.sql$")
+_LOCK_HOLDER = re.compile(r"\(PID (\d+)\)")
 
 
 class WarehouseError(RuntimeError):
@@ -54,9 +58,9 @@ def connect(db: str | os.PathLike | None = None) -> duckdb.DuckDBPyConnection:
     except OSError as error:
         raise WarehouseError(f"cannot create the warehouse folder {path.parent}: {error.strerror}") from error
     try:
-        con = duckdb.connect(str(path))
+        con = retry_busy(lambda: duckdb.connect(str(path)))
     except duckdb.Error as error:
-        raise WarehouseError(f"cannot open the warehouse {path}: {first_line(error)}") from error
+        raise WarehouseError(open_failure(path, error)) from error
     try:
         migrate(con)
     except duckdb.Error as error:
@@ -73,6 +77,22 @@ def opened(db: str | os.PathLike | None = None):
         yield con
     finally:
         con.close()
+
+
+def load_fts(con: duckdb.DuckDBPyConnection) -> None:
+    """The full-text search extension, from the duckdb-ext-fts wheel: never from the network."""
+    duckdb_ext.init(con)
+    con.execute("SET autoload_known_extensions = false")
+    con.execute("LOAD fts")
+
+
+def open_failure(path: Path, error: duckdb.Error) -> str:
+    """One line for a connection that could not be made; a busy file names the holder, not DuckDB's internals."""
+    if is_busy(error):
+        holder = _LOCK_HOLDER.search(str(error))
+        who = f"process {holder[1]}" if holder else "another process"
+        return f"the warehouse {path} is busy: {who} kept it open for more than {busy_wait_seconds():.0f} s (set TINBAI_BUSY_WAIT to wait longer)"
+    return f"cannot open the warehouse {path}: {first_line(error)}"
 
 
 def first_line(error: Exception) -> str:

@@ -96,7 +96,7 @@ def known_documents(con: duckdb.DuckDBPyConnection, document_ids: list[str]) -> 
     """Which of these raw documents (same source, same bytes) the warehouse already holds."""
     if not document_ids:
         return set()
-    with _registered(con, batch_ids={"document_id": pa.array(document_ids, pa.string())}):
+    with registered(con, batch_ids={"document_id": pa.array(document_ids, pa.string())}):
         rows = con.execute(
             "SELECT r.document_id FROM raw_documents r JOIN batch_ids b ON r.document_id = b.document_id"
         ).fetchall()
@@ -117,23 +117,36 @@ def load_batch(
 
     not_modified: (URL, time) of 304 answers, whose fetch state is brought up to date.
     """
+    with transaction(con):
+        record_fetches(con, [], not_modified)
+        return load_articles(con, run_id, results, list(read_rejects), seen_at or _now())
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection):
     con.execute("BEGIN TRANSACTION")
     try:
-        record_fetches(con, [], not_modified)
-        counts = _load(con, run_id, results, list(read_rejects), seen_at or _now())
+        yield
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return counts
 
 
-def _load(con, run_id: str, results: list[Processed], read_rejects: list[Reject], seen_at: datetime) -> BatchCounts:
+def load_articles(
+    con, run_id: str, results: list[Processed], read_rejects: list[Reject], seen_at: datetime, record_fetch: bool = True
+) -> BatchCounts:
+    """The body of load_batch, for callers that hold a transaction of their own.
+
+    record_fetch=False when the documents were fetched in the past (reprocess): their
+    fetch state is already newer.
+    """
     now = _now()
     counts = BatchCounts()
     _insert(con, "raw_documents", RAW_COLUMNS, [_raw_row(r.document, r.format, run_id) for r in results],
             on_conflict="ON CONFLICT DO NOTHING")
-    record_fetches(con, [r.document for r in results if r.document.http is not None])
+    if record_fetch:
+        record_fetches(con, [r.document for r in results if r.document.http is not None])
     rejects = read_rejects + [r.reject for r in results if r.reject is not None]
     _insert(con, "rejects", REJECT_COLUMNS, [
         {"source": r.source, "content_hash": r.content_hash, "stage": r.stage, "reason": r.reason,
@@ -209,7 +222,7 @@ def fetch_states(con, urls: list[str]) -> dict[str, tuple[str | None, str | None
     """Per canonical URL already fetched: (etag, last_modified, whether an article or duplicate holds it)."""
     if not urls:
         return {}
-    with _registered(con, batch_urls={"url": pa.array(urls, pa.string())}):
+    with registered(con, batch_urls={"url": pa.array(urls, pa.string())}):
         rows = con.execute(
             "SELECT f.url, f.etag, f.last_modified,"
             " EXISTS (SELECT 1 FROM articles a WHERE a.source = f.url)"
@@ -233,7 +246,7 @@ class _History:
 
 def _retire_previous_versions(con, sources: list[str]) -> _History:
     """Remove stored members of these sources (their content changed); keep when they were first seen."""
-    with _registered(con, batch_sources={"source": pa.array(sources, pa.string())}):
+    with registered(con, batch_sources={"source": pa.array(sources, pa.string())}):
         rows = con.execute(
             "SELECT article_id, source, first_run_id, first_seen_at FROM articles WHERE source IN (SELECT source FROM batch_sources)"
             " UNION ALL SELECT duplicate_id, source, first_run_id, first_seen_at FROM duplicates"
@@ -243,7 +256,8 @@ def _retire_previous_versions(con, sources: list[str]) -> _History:
     for member_id, source, first_run_id, first_seen_at in rows:
         history.first_seen[source] = (first_run_id, first_seen_at)
         history.retired_ids.add(member_id)
-        for table, key in (("articles", "article_id"), ("duplicates", "duplicate_id"), ("member_bands", "member_id")):
+        for table, key in (("articles", "article_id"), ("duplicates", "duplicate_id"), ("member_bands", "member_id"),
+                           ("document_refs", "article_id"), ("people", "article_id")):
             con.execute(f"DELETE FROM {table} WHERE {key} = ?", [member_id])
     return history
 
@@ -255,7 +269,7 @@ def _stored_members(con, fresh: list[Processed]) -> tuple[list[Member], list[tup
         "band_key": pa.array([k for r in fresh for k in r.fingerprint.band_keys], pa.int64()),
     }
     hashes = {"content_hash": pa.array([r.fingerprint.content_hash for r in fresh], pa.string())}
-    with _registered(con, batch_bands=bands, batch_hashes=hashes):
+    with registered(con, batch_bands=bands, batch_hashes=hashes):
         rows = con.execute(
             """
             WITH hit AS (
@@ -291,7 +305,7 @@ def _stored_members(con, fresh: list[Processed]) -> tuple[list[Member], list[tup
 
 
 def _bands_of(con, member_ids: list[str]) -> dict[str, tuple[int, ...]]:
-    with _registered(con, batch_members={"member_id": pa.array(member_ids, pa.string())}):
+    with registered(con, batch_members={"member_id": pa.array(member_ids, pa.string())}):
         rows = con.execute(
             "SELECT member_id, list(band_key ORDER BY band) FROM member_bands"
             " WHERE member_id IN (SELECT member_id FROM batch_members) GROUP BY member_id"
@@ -373,12 +387,12 @@ def _insert(con, table: str, columns: dict[str, pa.DataType], rows: list[dict], 
         return
     arrays = {name: pa.array([row[name] for row in rows], kind) for name, kind in columns.items()}
     names = ", ".join(columns)
-    with _registered(con, **{f"batch_{table}": arrays}):
+    with registered(con, **{f"batch_{table}": arrays}):
         con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM batch_{table} {on_conflict}")
 
 
 @contextmanager
-def _registered(con, **tables: dict[str, pa.Array]):
+def registered(con, **tables: dict[str, pa.Array]):
     """Arrow tables visible to SQL under these names for the duration of the block."""
     for name, arrays in tables.items():
         con.register(name, pa.table(arrays))

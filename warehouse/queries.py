@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Callable
 
 import duckdb
 
-from warehouse.connection import WarehouseError, first_line, resolve_path
+from warehouse.connection import WarehouseError, first_line, load_fts, open_failure, resolve_path
+from warehouse.lock import retry_busy
 
 ALLOWED_STATEMENTS = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
 
@@ -34,22 +36,31 @@ def check_read_only(sql: str) -> None:
             raise QueryError(f"refused: {kind} statements are not allowed; tinbai query only reads (SELECT)")
 
 
-def open_read_only(db: str | os.PathLike | None = None) -> duckdb.DuckDBPyConnection:
-    """A connection that can neither write the warehouse nor touch other files, nor change settings."""
+def open_read_only(
+    db: str | os.PathLike | None = None, extensions: Callable[[duckdb.DuckDBPyConnection], None] | None = None
+) -> duckdb.DuckDBPyConnection:
+    """A connection that can neither write the warehouse nor touch other files, nor change settings.
+
+    `extensions` loads what a caller needs (the fts extension) before the doors close.
+    """
     path = resolve_path(db)
     if not path.is_file():
         raise WarehouseError(f"no warehouse at {path} (run 'tinbai ingest' first, or pass --db)")
+    sandbox = {"enable_external_access": False, "lock_configuration": True}
     try:
-        return duckdb.connect(
-            str(path), read_only=True, config={"enable_external_access": False, "lock_configuration": True}
-        )
+        con = retry_busy(lambda: duckdb.connect(str(path), read_only=True, config={} if extensions else sandbox))
     except duckdb.Error as error:
-        raise WarehouseError(f"cannot open the warehouse {path}: {first_line(error)}") from error
+        raise WarehouseError(open_failure(path, error)) from error
+    if extensions:
+        extensions(con)
+        for setting, value in sandbox.items():
+            con.execute(f"SET {setting} = {str(value).lower()}")
+    return con
 
 
 def run_query(sql: str, db: str | os.PathLike | None = None) -> QueryResult:
     check_read_only(sql)
-    con = open_read_only(db)
+    con = open_read_only(db, extensions=load_fts)  # so analysts can rank with match_bm25 too
     try:
         cursor = con.execute(sql)
         columns = [column[0] for column in cursor.description or []]

@@ -1,0 +1,71 @@
+"""What every run that writes the warehouse does around its own work.
+
+Take the writer lock (one writer at a time, bounded wait), record the run in `runs`, and
+when it ends, however it ends: record the outcome, rebuild the search index over what was
+committed, and publish the headline report as a Prefect markdown artifact.
+"""
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Iterator, Protocol
+
+from prefect import get_run_logger
+from prefect.artifacts import create_markdown_artifact
+from prefect.runtime import flow_run
+
+from warehouse.connection import opened, resolve_path
+from warehouse.loader import finish_run, start_run
+from warehouse.lock import writer_lock
+from warehouse.report import headline_report, report_markdown
+from warehouse.search import refresh_index
+
+
+class Summary(Protocol):
+    def counts(self) -> dict[str, int]: ...
+
+
+@dataclass(frozen=True)
+class WritingRun:
+    database: str
+    run_id: str
+    seen_at: datetime  # the run's start: the 'first seen' time of what it loads
+
+
+@contextmanager
+def writing_run(db: str | None, flow: str, parameters: dict, summary: Summary) -> Iterator[WritingRun]:
+    """Hold the warehouse for one run; `summary.counts()` is recorded when the block ends."""
+    logger = get_run_logger()
+    database = resolve_path(db)
+    run_id = str(flow_run.id or f"local-{time.time_ns()}")
+    waiting_since = time.monotonic()
+    with writer_lock(database, flow):
+        waited = time.monotonic() - waiting_since
+        if waited > 1:
+            logger.info("waited %.1f s for another run to finish writing %s", waited, database)
+        with opened(database) as con:
+            seen_at = start_run(con, run_id, flow, {**{k: v for k, v in parameters.items() if v}, "db": str(database)})
+        status, message = "failed", None
+        try:
+            yield WritingRun(str(database), run_id, seen_at)
+            status = "completed"
+        except BaseException as error:
+            message = f"{type(error).__name__}: {error}"
+            raise
+        finally:
+            with opened(database) as con:
+                finish_run(con, run_id, status, summary.counts(), message)
+                indexed = refresh_index(con)
+                report = headline_report(con)
+            logger.info("search index rebuilt over %d articles", indexed)
+            _publish(report_markdown(report, title=f"tinbai warehouse after {flow} run {run_id}"), logger)
+
+
+def _publish(markdown: str, logger) -> None:
+    """The report as an artifact in the Prefect UI; a run without an API to send it to just logs it."""
+    try:
+        create_markdown_artifact(markdown=markdown, key="tinbai-report", description="Headline analytics of the warehouse")
+    except Exception as error:  # the warehouse is written; a missing artifact must not fail the run
+        logger.warning("report artifact not published: %s", error)

@@ -1,0 +1,128 @@
+"""The warehouse side of `reprocess`: which stored members to rebuild, their raw bytes, and cheap updates.
+
+A member is an article or a duplicate; both keep the raw document they were built from,
+so the cleaner can run again without fetching anything.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+import pyarrow as pa
+
+from transforms.models import HttpFacts, Processed, RawDocument
+from warehouse.loader import registered
+
+# Columns compared to decide whether a rebuilt member changed.
+COMPARED = ("title", "text", "author", "published_at", "date_precision", "original_source", "views", "url", "site",
+            "language")
+_FORMAT_HINTS = {"html": ".html", "text": ".txt", "jsonl": ".jsonl"}
+_MEMBERS = (
+    "SELECT source, document_id, site, published_at, extractor_version, cleaner_version FROM articles"
+    " UNION ALL SELECT source, document_id, site, published_at, extractor_version, cleaner_version FROM duplicates"
+)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which members a reprocess job covers."""
+
+    since: datetime | None = None  # published_at range; members without a date only when no range is given
+    until: datetime | None = None
+    site: str | None = None
+    outdated_only: bool = True  # members built by other extractor/cleaner versions than these
+    current_versions: tuple[str, ...] = ()
+    current_cleaner: str = ""
+
+
+def select_batch(con: duckdb.DuckDBPyConnection, selection: Selection, after: str, limit: int) -> list[RawDocument]:
+    """The next `limit` members after source `after` (keyset order), as raw documents to transform again."""
+    conditions, parameters = ["m.source > ?"], [after]
+    if selection.since is not None:
+        conditions.append("m.published_at >= ?")
+        parameters.append(selection.since)
+    if selection.until is not None:
+        conditions.append("m.published_at < ?")
+        parameters.append(selection.until)
+    if selection.site is not None:
+        conditions.append("m.site = ?")
+        parameters.append(selection.site)
+    if selection.outdated_only:
+        conditions.append("(m.cleaner_version <> ? OR NOT list_contains(?, m.extractor_version))")
+        parameters += [selection.current_cleaner, list(selection.current_versions)]
+    rows = con.execute(
+        "SELECT r.source, r.content, r.received_at, r.format, r.final_url, r.http_status, r.content_type, r.charset,"
+        f" r.etag, r.last_modified FROM ({_MEMBERS}) m JOIN raw_documents r ON r.document_id = m.document_id"
+        f" WHERE {' AND '.join(conditions)} ORDER BY m.source LIMIT ?",
+        [*parameters, limit],
+    ).fetchall()
+    return [_document(*row) for row in rows]
+
+
+def _document(source, content, received_at, format_, final_url, status, content_type, charset, etag, modified):
+    http = HttpFacts(final_url, status, content_type, charset, etag, modified) if status is not None else None
+    record = None
+    if format_ == "jsonl":
+        try:
+            parsed = json.loads(content)
+            record = parsed if isinstance(parsed, dict) else None
+        except ValueError:
+            pass  # the transform rejects it again, with its reason
+    return RawDocument(source, bytes(content), received_at, _FORMAT_HINTS.get(format_, ""), record=record, http=http)
+
+
+def stored_fields(con: duckdb.DuckDBPyConnection, sources: list[str]) -> dict[str, tuple]:
+    """Per source, the COMPARED fields as stored (article or duplicate)."""
+    columns = ", ".join(COMPARED)
+    with registered(con, batch_sources={"source": pa.array(sources, pa.string())}):
+        rows = con.execute(
+            f"SELECT source, {columns} FROM articles WHERE source IN (SELECT source FROM batch_sources)"
+            f" UNION ALL SELECT source, {columns} FROM duplicates WHERE source IN (SELECT source FROM batch_sources)"
+        ).fetchall()
+    return {row[0]: tuple(row[1:]) for row in rows}
+
+
+def rebuilt_fields(result: Processed) -> tuple:
+    article = result.article
+    return (article.title, article.text, article.author, article.published_at, article.date_precision,
+            article.original_source, article.views, article.url, article.site, article.language)
+
+
+def update_versions(con: duckdb.DuckDBPyConnection, results: list[Processed], run_id: str) -> None:
+    """Members whose rebuild changed nothing but the versions that built them."""
+    if not results:
+        return
+    batch = {
+        "source": pa.array([r.article.source for r in results], pa.string()),
+        "extractor": pa.array([r.article.extractor for r in results], pa.string()),
+        "extractor_version": pa.array([r.article.extractor_version for r in results], pa.string()),
+        "cleaner_version": pa.array([r.article.cleaner_version for r in results], pa.string()),
+    }
+    with registered(con, batch_versions=batch):
+        for table in ("articles", "duplicates"):
+            con.execute(
+                f"UPDATE {table} SET extractor = b.extractor, extractor_version = b.extractor_version,"
+                f" cleaner_version = b.cleaner_version FROM batch_versions b WHERE {table}.source = b.source"
+            )
+        con.execute("UPDATE articles SET last_run_id = ? FROM batch_versions b WHERE articles.source = b.source",
+                    [run_id])
+
+
+def job_cursor(con: duckdb.DuckDBPyConnection, job_key: str) -> tuple[int, str]:
+    """(batches done, last source done) of an unfinished job; (0, '') for a new one."""
+    row = con.execute(
+        "SELECT batch, last_source FROM job_progress WHERE job_key = ? ORDER BY batch DESC LIMIT 1", [job_key]
+    ).fetchone()
+    return (row[0], row[1]) if row else (0, "")
+
+
+def record_progress(con: duckdb.DuckDBPyConnection, job_key: str, batch: int, last_source: str, run_id: str,
+                    at: datetime) -> None:
+    con.execute("INSERT INTO job_progress VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                [job_key, batch, last_source, run_id, at])
+
+
+def finish_job(con: duckdb.DuckDBPyConnection, job_key: str) -> None:
+    con.execute("DELETE FROM job_progress WHERE job_key = ?", [job_key])

@@ -1,0 +1,129 @@
+"""Full-text search: BM25 over articles' title and text, accent-insensitive, with DuckDB's fts extension.
+
+Vietnamese readers type without diacritics as often as with them, and the fts extension's
+own accent stripping keeps đ (FACTS.md). So the index is built over `search_corpus`, an
+accent- and case-folded copy of every article (the `search_fold` macro), with no stemmer
+and no stop words; a query is folded the same way. "chỉ thị 35" and "chi thi 35" find the
+same articles. The extension comes from the `duckdb-ext-fts` wheel: no network, ever.
+"""
+from __future__ import annotations
+
+import os
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+
+from warehouse.connection import first_line, load_fts
+from warehouse.queries import open_read_only
+
+# The fts index's tokenizer: any run of characters that are not letters or digits splits words.
+_SEPARATORS = r"[^\p{L}\p{N}]+"
+SNIPPET_CHARS = 180
+
+
+class SearchError(ValueError):
+    """The search could not run; one line for the user."""
+
+
+@dataclass(frozen=True)
+class Hit:
+    article_id: str
+    title: str
+    site: str | None
+    published_at: datetime | None
+    score: float
+    snippet: str
+
+
+def refresh_index(con: duckdb.DuckDBPyConnection) -> int:
+    """Rebuild the folded corpus and its BM25 index from `articles`; returns the articles indexed.
+
+    The fts extension has no incremental update: its index is rebuilt whole, which the
+    search bench measures (bench/search.py).
+    """
+    load_fts(con)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("DELETE FROM search_corpus")
+        con.execute(
+            "INSERT INTO search_corpus SELECT article_id, search_fold(title), search_fold(text) FROM articles"
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    # A PRAGMA of its own (FACTS.md): it runs its own statements and transaction.
+    con.execute(
+        "PRAGMA create_fts_index('search_corpus', 'article_id', 'title', 'body', stemmer='none',"
+        f" stopwords='none', ignore='{_SEPARATORS}', strip_accents=0, lower=0, overwrite=1)"
+    )
+    return con.execute("SELECT count(*) FROM search_corpus").fetchone()[0]
+
+
+def search(query: str, db: str | os.PathLike | None = None, limit: int = 10) -> list[Hit]:
+    """Best matches first; an empty list when nothing matches."""
+    if not fold(query).split():
+        raise SearchError("nothing to search for: give some words")
+    con = open_read_only(db, extensions=load_fts)
+    try:
+        rows = con.execute(
+            """
+            SELECT a.article_id, a.title, a.site, a.published_at, hit.score, a.text
+            FROM (SELECT article_id, fts_main_search_corpus.match_bm25(article_id, search_fold(?)) AS score
+                  FROM search_corpus) hit
+            JOIN articles a USING (article_id)
+            WHERE hit.score IS NOT NULL
+            ORDER BY hit.score DESC, a.published_at DESC NULLS LAST, a.article_id
+            LIMIT ?
+            """,
+            [query, limit],
+        ).fetchall()
+    except duckdb.CatalogException as error:
+        raise SearchError("the warehouse has no search index yet: run 'tinbai ingest' (or 'tinbai reprocess')") from error
+    except duckdb.Error as error:
+        raise SearchError(first_line(error)) from error
+    finally:
+        con.close()
+    words = fold(query).split()
+    return [Hit(article_id, title, site, published, score, snippet(text, words))
+            for article_id, title, site, published, score, text in rows]
+
+
+def fold(text: str) -> str:
+    """Python twin of the `search_fold` SQL macro, one character for one, so offsets line up."""
+    return "".join(_fold_char(char) for char in text)
+
+
+def _fold_char(char: str) -> str:
+    if char in "đĐ":
+        return "d"
+    return unicodedata.normalize("NFD", char)[0].lower()[:1] or char
+
+
+def snippet(text: str, words: list[str], width: int = SNIPPET_CHARS) -> str:
+    """The stretch of the text around the first place where a query word appears as a word."""
+    folded = fold(text)
+    starts = [found for word in words if (found := _word_at(folded, word)) >= 0]
+    if not starts:
+        return _shorten(text[:width], cut_start=False, cut_end=len(text) > width)
+    start = max(0, min(starts) - width // 3)
+    end = min(len(text), start + width)
+    return _shorten(text[start:end], cut_start=start > 0, cut_end=end < len(text))
+
+
+def _word_at(folded: str, word: str) -> int:
+    position = folded.find(word)
+    while position >= 0:
+        before = folded[position - 1] if position else " "
+        after = folded[position + len(word)] if position + len(word) < len(folded) else " "
+        if not before.isalnum() and not after.isalnum():
+            return position
+        position = folded.find(word, position + 1)
+    return -1
+
+
+def _shorten(piece: str, cut_start: bool, cut_end: bool) -> str:
+    piece = " ".join(piece.split())
+    return ("… " if cut_start else "") + piece + (" …" if cut_end else "")
