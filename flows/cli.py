@@ -6,15 +6,18 @@ import csv
 import json
 import os
 import sys
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from transforms.dates import VIETNAM
 
+FORMATS = ("table", "csv", "json")
 EXIT_USAGE = 2
 EXIT_FAILED = 1
 
@@ -28,11 +31,15 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--db", metavar="FILE", help="warehouse file (default: $TINBAI_DB, else warehouse/tinbai.duckdb in the project)"
     )
+    writing = argparse.ArgumentParser(add_help=False)
+    writing.add_argument("--batch-size", type=int, default=None, help="documents per load transaction")
+    writing.add_argument("--workers", type=int, default=0, help="transform processes (default: all cores)")
+    writing.add_argument("-v", "--verbose", action="store_true", help="show Prefect's run logs")
     parser = argparse.ArgumentParser(prog="tinbai", description="Vietnamese news into a DuckDB warehouse.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     ingest = commands.add_parser(
-        "ingest", parents=[common],
+        "ingest", parents=[common, writing],
         help="load files and folders (text dumps, HTML, JSON Lines) and web articles (URLs, feeds, sitemaps)",
     )
     ingest.add_argument(
@@ -49,15 +56,60 @@ def build_parser() -> argparse.ArgumentParser:
                         help="re-request discovered articles already stored (conditional GET)")
     ingest.add_argument("--allow-private", action="store_true",
                         help="allow private, loopback and link-local addresses (never cloud metadata)")
-    ingest.add_argument("--batch-size", type=int, default=None, help="documents per load transaction")
-    ingest.add_argument("--workers", type=int, default=0, help="transform processes (default: all cores)")
-    ingest.add_argument("-v", "--verbose", action="store_true", help="show Prefect's run logs")
     ingest.set_defaults(handler=run_ingest)
+
+    backfill = commands.add_parser(
+        "backfill", parents=[common, writing],
+        help="fetch what the sources' sitemaps list as modified in a date range (resumable)",
+    )
+    backfill.add_argument("--sources", required=True, metavar="FILE", help="the sources file (TOML)")
+    backfill.add_argument("--since", required=True, metavar="DATE", help="first day (YYYY-MM-DD or ISO 8601)")
+    backfill.add_argument("--until", required=True, metavar="DATE", help="day after the last (exclusive)")
+    backfill.add_argument("--site", action="append", default=[], metavar="NAME",
+                          help="only this site of the sources file (repeatable)")
+    backfill.add_argument("--refetch", action="store_true", help="re-request articles already stored (conditional GET)")
+    backfill.add_argument("--allow-private", action="store_true",
+                          help="allow private, loopback and link-local addresses (never cloud metadata)")
+    backfill.set_defaults(handler=run_backfill)
+
+    reprocess = commands.add_parser(
+        "reprocess", parents=[common, writing],
+        help="rebuild stored articles from their raw documents after the cleaner changed (no fetching)",
+    )
+    reprocess.add_argument("--since", metavar="DATE", help="only articles published on or after DATE")
+    reprocess.add_argument("--until", metavar="DATE", help="only articles published before DATE")
+    reprocess.add_argument("--site", metavar="NAME", help="only this site (articles.site)")
+    reprocess.add_argument("--all", dest="all_versions", action="store_true",
+                           help="rebuild every selected article, not only those built by older versions")
+    reprocess.set_defaults(handler=run_reprocess)
+
+    serve = commands.add_parser(
+        "serve", parents=[common],
+        help="serve the scheduled deployments of a sources file to a Prefect server (runs until stopped)",
+    )
+    serve.add_argument("--sources", required=True, metavar="FILE", help="the sources file with [schedules]")
+    serve.set_defaults(handler=run_serve)
 
     query = commands.add_parser("query", parents=[common], help="run a read-only SQL query on the warehouse")
     query.add_argument("sql", help="one or more SELECT statements; the last one's rows are printed")
-    query.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    query.add_argument("--format", choices=FORMATS, default="table")
     query.set_defaults(handler=run_query)
+
+    search = commands.add_parser("search", parents=[common],
+                                 help="full-text search of titles and texts (BM25; accents optional)")
+    search.add_argument("words", help='what to look for, e.g. "chỉ thị 35" or "chi thi 35"')
+    search.add_argument("--limit", type=int, default=10, help="at most this many articles (default 10)")
+    search.add_argument("--format", choices=FORMATS, default="table")
+    search.set_defaults(handler=run_search)
+
+    report = commands.add_parser("report", parents=[common], help="print the headline analytics of the warehouse")
+    report.add_argument("--format", choices=("table", "markdown"), default="table")
+    report.set_defaults(handler=run_report)
+
+    export = commands.add_parser("export", parents=[common], help="write every table as Parquet or CSV files")
+    export.add_argument("directory", metavar="DIR", help="folder to write <table>.parquet or <table>.csv into")
+    export.add_argument("--format", choices=("parquet", "csv"), default="parquet")
+    export.set_defaults(handler=run_export)
     return parser
 
 
@@ -71,6 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("tinbai: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader (`| head`) has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def run_ingest(args: argparse.Namespace) -> int:
@@ -78,48 +133,150 @@ def run_ingest(args: argparse.Namespace) -> int:
     paths = [item for item in args.paths if "://" not in item]
     if not (args.paths or args.feed or args.sitemap or args.sources):
         return _usage("nothing to ingest: give paths, URLs, --feed, --sitemap or --sources")
-    missing = [path for path in paths + ([args.sources] if args.sources else []) if not os.path.lexists(path)]
+    missing = [path for path in paths if not os.path.lexists(path)]
     if missing:
         return _usage(f"no such file or directory: {', '.join(missing)}")
-    if args.batch_size is not None and args.batch_size < 1:
-        return _usage("--batch-size must be at least 1")
     try:
-        since, until = (_date_option(name, value) for name, value in (("--since", args.since), ("--until", args.until)))
-    except ValueError as error:
+        since, until = _date_option("--since", args.since), _date_option("--until", args.until)
+        _prepare_writing(args, args.sources)
+    except UsageError as error:
         return _usage(str(error))
+    from flows.ingest import DEFAULT_BATCH_SIZE, ingest
+
+    summary = _run_flow(
+        args, ingest, paths=[str(Path(path)) for path in paths], db=args.db,
+        batch_size=args.batch_size or DEFAULT_BATCH_SIZE, workers=args.workers, urls=urls, feeds=args.feed,
+        sitemaps=args.sitemap, sources=args.sources, since=since, until=until, allow_private=args.allow_private,
+        refetch=args.refetch,
+    )
+    print_summary(summary)
+    return 0
+
+
+def run_backfill(args: argparse.Namespace) -> int:
+    try:
+        since, until = _date_option("--since", args.since), _date_option("--until", args.until)
+        if since >= until:
+            raise UsageError("--since must be before --until")
+        _prepare_writing(args, args.sources, sites=args.site)
+    except UsageError as error:
+        return _usage(str(error))
+    from flows.ingest import DEFAULT_BATCH_SIZE, backfill
+
+    summary = _run_flow(
+        args, backfill, sources=args.sources, since=since, until=until, sites=args.site or None, db=args.db,
+        batch_size=args.batch_size or DEFAULT_BATCH_SIZE, workers=args.workers, allow_private=args.allow_private,
+        refetch=args.refetch,
+    )
+    print_summary(summary)
+    return 0
+
+
+def run_reprocess(args: argparse.Namespace) -> int:
+    try:
+        since, until = _date_option("--since", args.since), _date_option("--until", args.until)
+        _prepare_writing(args, None)
+    except UsageError as error:
+        return _usage(str(error))
+    from flows.ingest import DEFAULT_BATCH_SIZE
+    from flows.reprocess import reprocess
+
+    summary = _run_flow(
+        args, reprocess, db=args.db, since=since, until=until, site=args.site, all_versions=args.all_versions,
+        batch_size=args.batch_size or DEFAULT_BATCH_SIZE, workers=args.workers,
+    )
+    _print_counts(f"tinbai reprocess: run {summary.run_id}", summary.database, (
+        ("articles rebuilt", summary.read),
+        ("changed, replaced in place", summary.loaded),
+        ("unchanged, versions updated", summary.unchanged),
+        ("now rejected, kept as stored", summary.rejected),
+        ("changed into duplicates", summary.duplicates),
+        ("batches (resumed after)", f"{summary.batches} ({summary.resumed_after})"),
+        ("time", f"{summary.seconds:.2f} s"),
+    ))
+    return 0
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    try:
+        _prepare_writing(args, args.sources)
+    except UsageError as error:
+        return _usage(str(error))
+    from flows.config import load_sources
+    from flows.serve import ServeError, serve
+
+    try:
+        serve(load_sources(Path(args.sources)), args.db)
+    except ServeError as error:
+        raise CliError(str(error)) from error
+    return 0
+
+
+class UsageError(ValueError):
+    """A command line that cannot work: exit 2."""
+
+
+def _usage(message: str) -> int:
+    print(f"tinbai: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _prepare_writing(args: argparse.Namespace, sources: str | None, sites: list[str] = ()) -> None:
+    """Check what can be checked before Prefect starts: options, the sources file, a writable warehouse."""
+    if getattr(args, "batch_size", None) is not None and args.batch_size < 1:
+        raise UsageError("--batch-size must be at least 1")
+    if sources and not os.path.lexists(sources):
+        raise UsageError(f"no such file or directory: {sources}")
     from flows.config import ConfigError, load_sources
     from transforms.clean import RulesError, load_rules
     from warehouse.connection import WarehouseError, opened
 
     try:
-        if args.sources:
-            for site in load_sources(Path(args.sources)).sites:
+        if sources:
+            config = load_sources(Path(sources))
+            unknown = sorted(set(sites) - {site.name for site in config.sites})
+            if unknown:
+                raise UsageError(f"{sources}: no site named {', '.join(unknown)}")
+            for site in config.sites:
                 if site.rules is not None:
                     load_rules(site.rules)
         with opened(args.db):
             pass  # fail fast, before Prefect starts, on a warehouse that cannot be written
     except (ConfigError, RulesError, WarehouseError) as error:
         raise CliError(str(error)) from error
-    if not args.verbose:
+    if not getattr(args, "verbose", False):
         os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
-    from flows.ingest import DEFAULT_BATCH_SIZE, ingest
-
-    try:
-        summary = ingest(
-            paths=[str(Path(path)) for path in paths], db=args.db, batch_size=args.batch_size or DEFAULT_BATCH_SIZE,
-            workers=args.workers, urls=urls, feeds=args.feed, sitemaps=args.sitemap, sources=args.sources,
-            since=since, until=until, allow_private=args.allow_private, refetch=args.refetch,
-        )
-    except Exception as error:  # the flow's own logs hold the details
-        detail = str(error).strip().splitlines()[0] if str(error).strip() else ""
-        raise CliError(f"ingest failed: {type(error).__name__}: {detail}") from error
-    print_summary(summary)
-    return 0
 
 
-def _usage(message: str) -> int:
-    print(f"tinbai: error: {message}", file=sys.stderr)
-    return EXIT_USAGE
+def _run_flow(args: argparse.Namespace, flow, **parameters):
+    """Run a flow in this process, with a progress line on a terminal; failures become one line."""
+    from flows.progress import watching
+
+    with _progress_display(quiet=args.verbose or not sys.stderr.isatty()) as show:
+        try:
+            with watching(show):
+                return flow(**parameters)
+        except Exception as error:  # the flow's own logs hold the details
+            detail = str(error).strip().splitlines()[0] if str(error).strip() else ""
+            raise CliError(f"{flow.name} failed: {type(error).__name__}: {detail}") from error
+
+
+@contextmanager
+def _progress_display(quiet: bool):
+    """A rich progress line counting batches and documents; nothing when not a terminal."""
+    if quiet:
+        yield lambda flow, number, documents: None
+        return
+    totals = {"documents": 0}
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as progress:
+        line = progress.add_task("starting Prefect…", total=None)
+
+        def show(flow: str, number: int, documents: int) -> None:
+            totals["documents"] += documents
+            progress.update(line, description=f"{flow}: batch {number} done, {totals['documents']} documents")
+
+        yield show
 
 
 def _date_option(name: str, value: str | None) -> str | None:
@@ -129,17 +286,12 @@ def _date_option(name: str, value: str | None) -> str | None:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError as error:
-        raise ValueError(f"{name}: not a date (YYYY-MM-DD or ISO 8601): {value!r}") from error
+        raise UsageError(f"{name}: not a date (YYYY-MM-DD or ISO 8601): {value!r}") from error
     return (moment if moment.tzinfo else moment.replace(tzinfo=VIETNAM)).isoformat()
 
 
 def print_summary(summary) -> None:
-    console = Console()
-    console.print(f"tinbai ingest: run {summary.run_id}", highlight=False)
-    table = Table(show_header=False)
-    table.add_column(style="bold")
-    table.add_column(justify="right")
-    for label, value in (
+    _print_counts(f"tinbai ingest: run {summary.run_id}", summary.database, (
         ("web URLs discovered", summary.discovered),
         ("read (new or changed)", summary.read),
         ("unchanged, skipped", summary.unchanged),
@@ -147,12 +299,21 @@ def print_summary(summary) -> None:
         ("duplicates", summary.duplicates),
         ("rejected", summary.rejected),
         ("time", f"{summary.seconds:.2f} s"),
-    ):
+    ), summary.reject_reasons)
+
+
+def _print_counts(heading: str, database: str, rows, reject_reasons: dict[str, int] | None = None) -> None:
+    console = Console()
+    console.print(heading, highlight=False)
+    table = Table(show_header=False)
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    for label, value in rows:
         table.add_row(label, str(value))
     console.print(table)
-    for reason, count in sorted(summary.reject_reasons.items()):
+    for reason, count in sorted((reject_reasons or {}).items()):
         console.print(f"  rejected {count} × {reason}", highlight=False)
-    console.print(f"warehouse: {summary.database}", highlight=False)
+    console.print(f"warehouse: {database}", highlight=False)
 
 
 def run_query(args: argparse.Namespace) -> int:
@@ -163,21 +324,80 @@ def run_query(args: argparse.Namespace) -> int:
         result = execute(args.sql, args.db)
     except (QueryError, WarehouseError) as error:
         raise CliError(str(error)) from error
-    if args.format == "csv":
+    _print_rows(result.columns, result.rows, args.format)
+    return 0
+
+
+def run_search(args: argparse.Namespace) -> int:
+    from warehouse.connection import WarehouseError
+    from warehouse.search import SearchError, search
+
+    if args.limit < 1:
+        return _usage("--limit must be at least 1")
+    try:
+        hits = search(args.words, args.db, limit=args.limit)
+    except (SearchError, WarehouseError) as error:
+        raise CliError(str(error)) from error
+    columns = ["title", "site", "published_at", "score", "snippet"]
+    rows = [(hit.title, hit.site, hit.published_at, round(hit.score, 3), hit.snippet) for hit in hits]
+    _print_rows(columns, rows, args.format)
+    return 0
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from warehouse.connection import WarehouseError
+    from warehouse.queries import open_read_only
+    from warehouse.report import headline_report, report_markdown
+
+    try:
+        con = open_read_only(args.db)
+    except WarehouseError as error:
+        raise CliError(str(error)) from error
+    try:
+        report = headline_report(con)
+    finally:
+        con.close()
+    if args.format == "markdown":
+        print(report_markdown(report))
+        return 0
+    console = Console(width=None if sys.stdout.isatty() else 160)
+    console.print("  ".join(f"[bold]{name}[/bold] {value}" for name, value in report.totals.items()))
+    for section in report.sections:
+        table = Table(*section.columns, title=section.title, title_justify="left")
+        for row in section.rows:
+            table.add_row(*("" if value is None else str(_plain(value)) for value in row))
+        console.print(table)
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from warehouse.connection import WarehouseError
+    from warehouse.export import ExportError, export_tables
+
+    try:
+        exported = export_tables(args.directory, args.format, args.db)
+    except (ExportError, WarehouseError) as error:
+        raise CliError(str(error)) from error
+    for item in exported:
+        print(f"{item.table}: {item.rows} rows -> {item.path}")
+    return 0
+
+
+def _print_rows(columns: list[str], rows: list[tuple], output: str) -> None:
+    if output == "csv":
         writer = csv.writer(sys.stdout)
-        writer.writerow(result.columns)
-        writer.writerows([[_plain(value) for value in row] for row in result.rows])
-    elif args.format == "json":
-        records = [dict(zip(result.columns, (_plain(value) for value in row))) for row in result.rows]
+        writer.writerow(columns)
+        writer.writerows([[_plain(value) for value in row] for row in rows])
+    elif output == "json":
+        records = [dict(zip(columns, (_plain(value) for value in row))) for row in rows]
         json.dump(records, sys.stdout, ensure_ascii=False, indent=1)
         sys.stdout.write("\n")
     else:
-        table = Table(*result.columns, show_lines=False)
-        for row in result.rows:
+        table = Table(*columns, show_lines=False)
+        for row in rows:
             table.add_row(*("" if value is None else str(_plain(value)) for value in row))
         Console(width=None if sys.stdout.isatty() else 240).print(table)
-        print(f"({len(result.rows)} rows)")
-    return 0
+        print(f"({len(rows)} rows)")
 
 
 def _plain(value):
