@@ -9,6 +9,7 @@ same articles. The extension comes from the `duckdb-ext-fts` wheel: no network, 
 from __future__ import annotations
 
 import os
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +22,7 @@ from warehouse.queries import open_read_only
 # The fts index's tokenizer: any run of characters that are not letters or digits splits words.
 _SEPARATORS = r"[^\p{L}\p{N}]+"
 SNIPPET_CHARS = 180
+_WORD = re.compile(r"\w+")
 
 
 class SearchError(ValueError):
@@ -64,7 +66,8 @@ def refresh_index(con: duckdb.DuckDBPyConnection) -> int:
 
 def search(query: str, db: str | os.PathLike | None = None, limit: int = 10) -> list[Hit]:
     """Best matches first; an empty list when nothing matches."""
-    if not fold(query).split():
+    words = _WORD.findall(fold(query))
+    if not words:
         raise SearchError("nothing to search for: give some words")
     con = open_read_only(db, extensions=load_fts)
     try:
@@ -86,7 +89,6 @@ def search(query: str, db: str | os.PathLike | None = None, limit: int = 10) -> 
         raise SearchError(first_line(error)) from error
     finally:
         con.close()
-    words = fold(query).split()
     return [Hit(article_id, title, site, published, score, snippet(text, words))
             for article_id, title, site, published, score, text in rows]
 
