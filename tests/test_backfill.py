@@ -1,0 +1,85 @@
+"""`backfill`: what a site's sitemaps list for a date range, fetched once; a rerun resumes, never doubles."""
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from conftest import raw, run_tinbai, seed_paths
+from flows.ingest import backfill
+from transforms.pipeline import transform_batch
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+BODIES = [list(result.article.paragraphs) for result in transform_batch([raw(path) for path in seed_paths()])]
+ARTICLES = {  # path -> (lastmod, body)
+    "/2026/01/mot.html": ("2026-01-10", BODIES[0]),
+    "/2026/01/hai.html": ("2026-01-20", BODIES[1]),
+    "/2026/02/ba.html": ("2026-02-03T08:00:00+07:00", BODIES[2]),
+    "/2026/02/bon.html": ("2026-02-27", BODIES[3]),
+    "/khong-ngay.html": (None, BODIES[4]),
+}
+
+
+def page(title: str, body: list[str]) -> str:
+    paragraphs = "".join(f"<p>{line}</p>" for line in body)
+    return (f'<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8"><title>{title}</title></head>'
+            f"<body><article><h1>{title}</h1>{paragraphs}</article></body></html>")
+
+
+@pytest.fixture
+def archive_site(httpserver, tmp_path):
+    base = httpserver.url_for("").rstrip("/")
+    httpserver.expect_request("/robots.txt").respond_with_data("User-agent: *\nAllow: /\n", content_type="text/plain")
+    children = {"01": "2026-01-31", "02": "2026-02-28"}
+    httpserver.expect_request("/sitemap.xml").respond_with_data(
+        '<?xml version="1.0" encoding="UTF-8"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        + "".join(f"<sitemap><loc>{base}/sitemap-2026-{m}.xml</loc><lastmod>{d}</lastmod></sitemap>" for m, d in children.items())
+        + "</sitemapindex>", content_type="application/xml")
+    for month in children:
+        entries = "".join(
+            f"<url><loc>{base}{path}</loc>" + (f"<lastmod>{lastmod}</lastmod>" if lastmod else "") + "</url>"
+            for path, (lastmod, _) in ARTICLES.items() if f"/2026/{month}/" in path or (month == "02" and not lastmod)
+        )
+        httpserver.expect_request(f"/sitemap-2026-{month}.xml").respond_with_data(
+            f'<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</urlset>',
+            content_type="application/xml")
+    for number, (path, (_, body)) in enumerate(ARTICLES.items()):
+        httpserver.expect_request(path).respond_with_data(page(f"Bài số {number}: {body[0][:60]}", body),
+                                                          content_type="text/html; charset=utf-8")
+    sources = tmp_path / "sources.toml"
+    sources.write_text(f'[defaults]\nrate_limit_seconds = 0.01\n\n[[site]]\nname = "lưu-trữ"\nsitemaps = ["{base}/sitemap.xml"]\n'
+                       .replace("lưu-trữ", "luu-tru"), encoding="utf-8")
+    return sources
+
+
+def fetched(httpserver, start: int = 0) -> list[str]:
+    return [request.path for request, _ in httpserver.log[start:]]
+
+
+def test_backfill_fetches_the_range_and_a_rerun_fetches_nothing_again(archive_site, db, httpserver):
+    summary = backfill(sources=str(archive_site), since="2026-02-01T00:00:00+07:00", until="2026-03-01T00:00:00+07:00",
+                       db=str(db), allow_private=True, workers=1)
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        loaded = sorted(source.split("/", 3)[-1] for (source,) in con.execute("SELECT source FROM articles").fetchall())
+        run = con.execute("SELECT flow, status, loaded_count FROM runs").fetchall()
+    finally:
+        con.close()
+    assert loaded == ["2026/02/ba.html", "2026/02/bon.html"]  # undated and January entries are left out
+    assert summary.loaded == 2 and run == [("backfill", "completed", 2)]
+    assert "/sitemap-2026-01.xml" not in fetched(httpserver)  # a child sitemap last modified before the range
+
+    before = len(httpserver.log)
+    again = backfill(sources=str(archive_site), since="2026-02-01T00:00:00+07:00", until="2026-03-01T00:00:00+07:00",
+                     db=str(db), allow_private=True, workers=1)
+    assert (again.loaded, again.read, again.unchanged) == (0, 0, 2)
+    assert not [path for path in fetched(httpserver, before) if path.endswith(".html")]
+
+
+def test_backfill_cli_checks_its_options(archive_site, db):
+    result = run_tinbai("backfill", "--sources", str(archive_site), "--since", "2026-03-01", "--until", "2026-02-01",
+                        "--db", str(db))
+    assert result.returncode == 2 and "--since must be before --until" in result.stderr
+    result = run_tinbai("backfill", "--sources", str(archive_site), "--since", "2026-02-01", "--until", "2026-03-01",
+                        "--site", "nowhere", "--db", str(db))
+    assert result.returncode == 2 and "no site named nowhere" in result.stderr and "Traceback" not in result.stderr
