@@ -17,7 +17,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.runtime import flow_run
 
 from warehouse.connection import opened, resolve_path
-from warehouse.loader import finish_run, start_run
+from warehouse.loader import finish_run, mark_interrupted_runs, start_run
 from warehouse.lock import writer_lock
 from warehouse.report import headline_report, report_markdown
 from warehouse.search import refresh_index
@@ -46,7 +46,10 @@ def writing_run(db: str | None, flow: str, parameters: dict, summary: Summary) -
         if waited > 1:
             logger.info("waited %.1f s for another run to finish writing %s", waited, database)
         with opened(database) as con:
+            interrupted = mark_interrupted_runs(con)
             seen_at = start_run(con, run_id, flow, {**{k: v for k, v in parameters.items() if v}, "db": str(database)})
+        if interrupted:
+            logger.warning("%d earlier run(s) had been interrupted (killed or crashed); marked 'interrupted'", interrupted)
         status, message = "failed", None
         try:
             yield WritingRun(str(database), run_id, seen_at)

@@ -77,6 +77,15 @@ def start_run(con: duckdb.DuckDBPyConnection, run_id: str, flow: str, parameters
     return con.execute("SELECT started_at FROM runs WHERE run_id = ?", [run_id]).fetchone()[0]
 
 
+def mark_interrupted_runs(con: duckdb.DuckDBPyConnection) -> int:
+    """Runs still 'running' when a writer takes the lock died without finishing (the lock proves it)."""
+    interrupted = con.execute(
+        "UPDATE runs SET status = 'interrupted', message = 'the process ended before the run finished'"
+        " WHERE status = 'running' RETURNING run_id"
+    ).fetchall()
+    return len(interrupted)
+
+
 def finish_run(
     con: duckdb.DuckDBPyConnection, run_id: str, status: str, counts: dict[str, int], message: str | None = None
 ) -> None:

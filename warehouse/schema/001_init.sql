@@ -6,7 +6,7 @@ CREATE TABLE runs (
     parameters            JSON,
     started_at            TIMESTAMPTZ NOT NULL,
     finished_at           TIMESTAMPTZ,
-    status                VARCHAR NOT NULL,     -- running | completed | failed
+    status                VARCHAR NOT NULL,     -- running | completed | failed | interrupted
     read_count            INTEGER DEFAULT 0,    -- inputs read (new or changed)
     unchanged_count       INTEGER DEFAULT 0,    -- inputs skipped: same source, same bytes as before
     loaded_count          INTEGER DEFAULT 0,    -- articles inserted or updated
