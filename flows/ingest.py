@@ -23,6 +23,7 @@ from prefect.utilities.annotations import quote
 from flows.config import ConfigError, SourcesConfig, load_sources
 from flows.fetch import Fetcher, FetchSettings
 from flows.parallel import TransformPool, default_workers
+from flows.progress import batch_done
 from flows.runs import writing_run
 from flows.sources import discover, iter_documents
 from flows.web import NotModified, WebPlan, WebReport, web_documents
@@ -221,6 +222,7 @@ def _load_pending(pending, database: str, run_id: str, seen_at: datetime, summar
     summary.duplicates += counts.duplicates
     summary.exact_duplicates += counts.exact
     summary.near_duplicates += counts.near
+    batch_done("ingest", number, len(batch))
     logger.info(
         "batch %d: %d inputs, %d new, %d loaded, %d duplicates (%d exact, %d near), %d rejected,"
         " %d clusters re-canonicalised",

@@ -22,6 +22,7 @@ from prefect.utilities.annotations import quote
 
 from flows.ingest import DEFAULT_BATCH_SIZE
 from flows.parallel import TransformPool, default_workers
+from flows.progress import batch_done
 from flows.runs import writing_run
 from transforms.clean import RULES_PATH, load_rules
 from transforms.html import EXTRACTOR_VERSION as HTML_EXTRACTOR_VERSION
@@ -104,6 +105,7 @@ def reprocess(
                 after = documents[-1].source
                 _store(run, results, job_key, batch_number, after, summary)
                 summary.batches += 1
+                batch_done("reprocess", batch_number, len(documents))
                 logger.info("batch %d: %d rebuilt, %d changed so far, %d unchanged, %d now rejected",
                             batch_number, len(documents), summary.loaded, summary.unchanged, summary.rejected)
             with opened(run.database) as con:
