@@ -88,6 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve the scheduled deployments of a sources file to a Prefect server (runs until stopped)",
     )
     serve.add_argument("--sources", required=True, metavar="FILE", help="the sources file with [schedules]")
+    serve.add_argument("--limit", type=int, default=1,
+                       help="flow runs at once (default 1: runs write one warehouse, one at a time anyway)")
+    serve.add_argument("--allow-private", action="store_true",
+                       help="let served ingests fetch private, loopback and link-local addresses")
     serve.set_defaults(handler=run_serve)
 
     query = commands.add_parser("query", parents=[common], help="run a read-only SQL query on the warehouse")
@@ -202,12 +206,14 @@ def run_serve(args: argparse.Namespace) -> int:
         _prepare_writing(args, args.sources)
     except UsageError as error:
         return _usage(str(error))
-    from flows.config import load_sources
+    if args.limit < 1:
+        return _usage("--limit must be at least 1")
+    from flows.config import ConfigError, load_sources
     from flows.serve import ServeError, serve
 
     try:
-        serve(load_sources(Path(args.sources)), args.db)
-    except ServeError as error:
+        serve(load_sources(Path(args.sources)), args.db, limit=args.limit, allow_private=args.allow_private)
+    except (ServeError, ConfigError) as error:
         raise CliError(str(error)) from error
     return 0
 

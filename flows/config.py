@@ -12,7 +12,12 @@ TOML (see docs/sources.example.toml):
     sitemaps = ["https://vnexpress.net/sitemap.xml"]
     rate_limit_seconds = 2.0        # optional, else the default
     rules = "rules/vnexpress.toml"  # optional, relative to this file
-    schedule = "*/30 * * * *"       # optional cron string, for serving the flow
+    schedule = "*/30 * * * *"       # optional cron string: its own deployment when served
+
+    [schedules]                     # optional: what `tinbai serve` runs, and when
+    timezone = "Asia/Ho_Chi_Minh"   # the default; every cron string is read in it
+    ingest = "0 * * * *"            # every site of the file
+    reprocess = "30 2 * * *"        # the warehouse, with the current transforms
 
 Every mistake is a ConfigError with a one-line message naming the file, the line when it
 can be found, and the key: `sources.toml:12: site 'vnexpress': 'feeds' must be a list of URLs`.
@@ -26,6 +31,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flows.fetch import USER_AGENT, FetchSettings
 
@@ -34,12 +40,18 @@ DEFAULT_RATE_LIMIT_SECONDS = 1.0
 MAX_RATE_LIMIT_SECONDS = 3600.0
 DEFAULTS_KEYS = ("rate_limit_seconds", "user_agent")
 SITE_KEYS = ("name", "feeds", "sitemaps", "rate_limit_seconds", "rules", "schedule")
-TOP_KEYS = ("defaults", "site")
+SCHEDULES_KEYS = ("timezone", "ingest", "reprocess")
+TOP_KEYS = ("defaults", "site", "schedules")
+# The newsroom's clock: "0 6 * * *" means six in the morning in Hà Nội, not in UTC.
+DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 # Five cron fields of the usual characters, or a macro. Prefect checks the cron string
 # fully when the flow is served; this catches the common slips (a missing field, a word).
 _CRON_FIELD = re.compile(r"^[0-9*,/?LW#-]+$|^[A-Za-z]{3}([-,][A-Za-z]{3})*$")
 _CRON_MACROS = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@hourly")
+# Allowed numbers per field (minute, hour, day of month, month, day of week with 7 = Sunday):
+# "0 24 * * *" has the right shape but Prefect refuses it only once the flow is served.
+_CRON_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
 _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
 
 
@@ -65,6 +77,15 @@ class Site:
 
 
 @dataclass(frozen=True)
+class Schedules:
+    """The [schedules] table: cron strings of the served deployments, read in `timezone`."""
+
+    timezone: str = DEFAULT_TIMEZONE
+    ingest: str | None = None
+    reprocess: str | None = None
+
+
+@dataclass(frozen=True)
 class SourcesConfig:
     """A checked sources file: the defaults applied, the sites in file order."""
 
@@ -72,6 +93,7 @@ class SourcesConfig:
     rate_limit_seconds: float
     user_agent: str
     sites: tuple[Site, ...]
+    schedules: Schedules = Schedules()
 
     def site(self, name: str) -> Site:
         for site in self.sites:
@@ -130,6 +152,31 @@ def _is_http_url(text: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.hostname) and not any(c.isspace() for c in text)
 
 
+def _is_cron_field(field: str, bounds: tuple[int, int]) -> bool:
+    """The usual characters, and every number that names a minute, hour, day... within its field's range.
+
+    Steps (after '/') and nth weekdays (after '#') are counts, not field values.
+    """
+    if not _CRON_FIELD.match(field):
+        return False
+    low, high = bounds
+    for part in field.split(","):
+        values = part.split("/")[0].split("#")[0]
+        if any(not low <= int(number) <= high for number in re.findall(r"\d+", values)):
+            return False
+    return True
+
+
+def _is_timezone(name) -> bool:
+    if not isinstance(name, str) or not name.strip():
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):  # ValueError: a path, not a key ("../x", "/etc/...")
+        return False
+    return True
+
+
 class _Checker:
     """Validates the parsed TOML, finding the line of each offending key in the text."""
 
@@ -158,7 +205,20 @@ class _Checker:
         for index, name in enumerate(names):
             if name in names[:index]:
                 self._fail(f"site '{name}': duplicate name", self._key_line("name", ("site", index)))
-        return SourcesConfig(self.path, rate, user_agent.strip(), tuple(checked))
+        return SourcesConfig(self.path, rate, user_agent.strip(), tuple(checked), self._schedules(data))
+
+    def _schedules(self, data: dict) -> Schedules:
+        schedules = data.get("schedules", {})
+        if not isinstance(schedules, dict):
+            self._fail("'schedules' must be a table ([schedules])", self._key_line("schedules", None))
+        table = ("schedules", 0)
+        self._unknown_keys(schedules, SCHEDULES_KEYS, "schedules: ", table)
+        timezone = schedules.get("timezone", DEFAULT_TIMEZONE)
+        if not _is_timezone(timezone):
+            self._fail(f"schedules: 'timezone' must be an IANA time zone name (e.g. \"{DEFAULT_TIMEZONE}\"), "
+                       f"not {timezone!r}", self._key_line("timezone", table))
+        return Schedules(timezone, self._cron(schedules, "ingest", "schedules: ", table),
+                         self._cron(schedules, "reprocess", "schedules: ", table))
 
     def _site(self, index: int, site: dict, default_rate: float) -> Site:
         table = ("site", index)
@@ -173,7 +233,7 @@ class _Checker:
         if not urls["feeds"] and not urls["sitemaps"]:
             self._fail(where + "needs at least one URL in 'feeds' or 'sitemaps'", self._table_line(table))
         return Site(name, urls["feeds"], urls["sitemaps"], self._rate(site, default_rate, where, table),
-                    self._rules(site, where, table), self._schedule(site, where, table))
+                    self._rules(site, where, table), self._cron(site, "schedule", where, table))
 
     def _urls(self, site: dict, key: str, where: str, table: tuple) -> tuple[str, ...]:
         value = site.get(key, [])
@@ -204,16 +264,16 @@ class _Checker:
             self._fail(f"{where}'rules': no such file: {rules}", line)
         return rules
 
-    def _schedule(self, site: dict, where: str, table: tuple) -> str | None:
-        value = site.get("schedule")
+    def _cron(self, table_data: dict, key: str, where: str, table: tuple) -> str | None:
+        value = table_data.get(key)
         if value is None:
             return None
         fields = value.split() if isinstance(value, str) else []
         valid = (len(fields) == 1 and fields[0] in _CRON_MACROS) or (
-            len(fields) == 5 and all(_CRON_FIELD.match(field) for field in fields))
+            len(fields) == 5 and all(_is_cron_field(field, bounds) for field, bounds in zip(fields, _CRON_RANGES)))
         if not valid:
-            self._fail(f"{where}'schedule' must be a cron string of 5 fields (e.g. \"*/30 * * * *\"), "
-                       f"not {value!r}", self._key_line("schedule", table))
+            self._fail(f"{where}'{key}' must be a cron string of 5 fields (e.g. \"*/30 * * * *\"), "
+                       f"not {value!r}", self._key_line(key, table))
         return " ".join(fields)
 
     def _unknown_keys(self, data: dict, known: tuple[str, ...], where: str, table: tuple | None) -> None:

@@ -60,9 +60,9 @@ def writing_run(db: str | None, flow: str, parameters: dict, summary: Summary) -
         finally:
             with opened(database) as con:
                 finish_run(con, run_id, status, summary.counts(), message)
-                indexed = refresh_index(con)
+                reindexed = refresh_index(con)
                 report = headline_report(con)
-            logger.info("search index rebuilt over %d articles", indexed)
+            logger.info("search index: %d articles new, changed or removed", reindexed)
             _publish(report_markdown(report, title=f"tinbai warehouse after {flow} run {run_id}"), logger)
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.config import ConfigError, load_sources
+from flows.config import ConfigError, Schedules, load_sources
 from flows.fetch import USER_AGENT
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "sources.example.toml"
@@ -53,6 +53,7 @@ def test_the_documented_example_loads():
     assert vnexpress.feeds[0] == "https://vnexpress.net/rss/tin-moi-nhat.rss" and vnexpress.rate_limit_seconds == 2.0
     assert config.site("tuoitre").rate_limit_seconds == 1.0  # the default
     assert config.site("nhandan").feeds == () and config.site("nhandan").schedule == "@hourly"
+    assert config.schedules == Schedules("Asia/Ho_Chi_Minh", ingest="0 * * * *", reprocess="30 2 * * *")
     assert config.host_intervals()["vnexpress.net"] == 2.0 and config.host_intervals()["www.vietnamplus.vn"] == 1.5
     settings = config.fetch_settings(workers=2)
     assert (settings.user_agent, settings.host_interval, settings.workers) == (USER_AGENT, 1.0, 2)
@@ -66,6 +67,7 @@ def test_values_and_the_rules_path_relative_to_the_file(tmp_path):
     assert (vnexpress.rate_limit_seconds, vnexpress.schedule, vnexpress.sitemaps) == (0.5, "*/30 * * * *", ())
     assert (nhandan.rate_limit_seconds, nhandan.rules, nhandan.schedule) == (3.0, None, None)
     assert nhandan.hosts == ("nhandan.vn",) and config.user_agent == USER_AGENT
+    assert config.schedules == Schedules(timezone="Asia/Ho_Chi_Minh", ingest=None, reprocess=None)  # none asked for
 
 
 @pytest.mark.parametrize("old, new, expected", [
@@ -93,8 +95,11 @@ def test_values_and_the_rules_path_relative_to_the_file(tmp_path):
      "sources.toml:8: site 'vnexpress': 'schedule' must be a cron string of 5 fields"),
     ('rules = "rules/vnexpress.toml"', 'rules = "rules/missing.toml"',
      "sources.toml:7: site 'vnexpress': 'rules': no such file: "),
-    ("[defaults]", "[defaults]\n[extra]\nkey = 1", "sources.toml:2: unknown key 'extra' (known keys: defaults, site)"),
+    ("[defaults]", "[defaults]\n[extra]\nkey = 1", "sources.toml:2: unknown key 'extra' (known keys: defaults, site, schedules)"),
     ('name = "vnexpress"', 'name = "vnexpress', "sources.toml:5: invalid TOML: "),
+    ('schedule = "*/30 * * * *"', 'schedule = "0 24 * * *"',
+     "sources.toml:8: site 'vnexpress': 'schedule' must be a cron string of 5 fields (e.g. \"*/30 * * * *\"), "
+     "not '0 24 * * *'"),
 ])
 def test_mistakes_are_one_line_with_file_line_and_key(tmp_path, old, new, expected):
     assert old in GOOD
@@ -114,6 +119,8 @@ def test_toml_syntax_errors_keep_tomllib_line_and_column(tmp_path):
      "sources.toml:1: 'defaults' must be a table ([defaults])"),
     ('[defaults]\nuser_agent = ""\n[[site]]\nname = "a"\nfeeds = ["https://a.vn/rss"]\n',
      "sources.toml:2: defaults: 'user_agent' must be a non-empty one-line string"),
+    ('schedules = "hourly"\n[[site]]\nname = "a"\nfeeds = ["https://a.vn/rss"]\n',
+     "sources.toml:1: 'schedules' must be a table ([schedules])"),
 ])
 def test_structure_mistakes(tmp_path, text, expected):
     assert error_of(tmp_path, text) == expected
@@ -126,3 +133,44 @@ def test_unreadable_files(tmp_path):
     path.write_bytes(b'[[site]]\nname = "b\xe1o"\n')
     with pytest.raises(ConfigError, match=r"latin.toml:2: not UTF-8 text \(TOML files are UTF-8\)$"):
         load_sources(path)
+
+
+SCHEDULED = GOOD + """
+[schedules]
+timezone = "Europe/Paris"
+ingest = "0 * * * *"
+reprocess = "30 2 * * 1-5"
+"""
+
+
+def test_the_schedules_table(tmp_path):
+    config = load_sources(write(tmp_path, SCHEDULED))
+    assert config.schedules == Schedules(timezone="Europe/Paris", ingest="0 * * * *", reprocess="30 2 * * 1-5")
+    only_ingest = load_sources(write(tmp_path, GOOD + '[schedules]\ningest = "@hourly"\n')).schedules
+    assert only_ingest == Schedules(timezone="Asia/Ho_Chi_Minh", ingest="@hourly", reprocess=None)
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    ('ingest = "0 * * * *"', 'ingest = "hourly"',
+     "sources.toml:19: schedules: 'ingest' must be a cron string of 5 fields (e.g. \"*/30 * * * *\"), not 'hourly'"),
+    ('reprocess = "30 2 * * 1-5"', 'reprocess = "30 2 * * 1-8"',
+     "sources.toml:20: schedules: 'reprocess' must be a cron string of 5 fields"),
+    ('ingest = "0 * * * *"', "ingest = 60",
+     "sources.toml:19: schedules: 'ingest' must be a cron string of 5 fields (e.g. \"*/30 * * * *\"), not 60"),
+    ('timezone = "Europe/Paris"', 'timezone = "Asia/Hanoi"',
+     "sources.toml:18: schedules: 'timezone' must be an IANA time zone name (e.g. \"Asia/Ho_Chi_Minh\"), "
+     "not 'Asia/Hanoi'"),
+    ('timezone = "Europe/Paris"', 'timezone = "../../etc/passwd"',
+     "sources.toml:18: schedules: 'timezone' must be an IANA time zone name"),
+    ('reprocess = "30 2 * * 1-5"', 'reprocess = "30 2 * * 1-5"\nnightly = "0 3 * * *"',
+     "sources.toml:21: schedules: unknown key 'nightly' (known keys: timezone, ingest, reprocess)"),
+    ('reprocess = "30 2 * * 1-5"', 'reproces = "30 2 * * 1-5"',
+     "sources.toml:20: schedules: unknown key 'reproces' (did you mean 'reprocess'?)"),
+    # Below a [[site]] the key belongs to that site: TOML has no way back to the top level.
+    ('[schedules]\n', 'schedules = "0 * * * *"\n', "sources.toml:17: site 'nhandan': unknown key 'schedules' "
+     "(did you mean 'schedule'?)"),
+])
+def test_schedules_mistakes_are_one_line_with_file_line_and_key(tmp_path, old, new, expected):
+    assert old in SCHEDULED
+    message = error_of(tmp_path, SCHEDULED.replace(old, new, 1))
+    assert message.startswith(expected), message

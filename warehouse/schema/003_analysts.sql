@@ -28,9 +28,10 @@ CREATE TABLE people (
 -- Accent-folded copy of every article's title and text, indexed by the fts extension
 -- (rebuilt after each writing run; see warehouse.search).
 CREATE TABLE search_corpus (
-    article_id  VARCHAR PRIMARY KEY,
-    title       VARCHAR NOT NULL,
-    body        VARCHAR NOT NULL
+    article_id    VARCHAR PRIMARY KEY,
+    content_hash  VARCHAR NOT NULL,   -- articles.content_hash when folded: a changed text is folded again
+    title         VARCHAR NOT NULL,
+    body          VARCHAR NOT NULL
 );
 
 -- Progress of long, resumable jobs (reprocess): the last key of every batch committed.
