@@ -28,6 +28,7 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
+from datetime import date
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -39,7 +40,7 @@ DEFAULT_RATE_LIMIT_SECONDS = 1.0
 # Above this a "rate limit" is surely a typo (minutes for seconds): one request an hour.
 MAX_RATE_LIMIT_SECONDS = 3600.0
 DEFAULTS_KEYS = ("rate_limit_seconds", "user_agent")
-SITE_KEYS = ("name", "feeds", "sitemaps", "rate_limit_seconds", "rules", "schedule")
+SITE_KEYS = ("name", "feeds", "sitemaps", "archives", "rate_limit_seconds", "rules", "schedule")
 SCHEDULES_KEYS = ("timezone", "ingest", "reprocess")
 TOP_KEYS = ("defaults", "site", "schedules")
 # The newsroom's clock: "0 6 * * *" means six in the morning in Hà Nội, not in UTC.
@@ -52,6 +53,7 @@ _CRON_MACROS = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@hourl
 # Allowed numbers per field (minute, hour, day of month, month, day of week with 7 = Sunday):
 # "0 24 * * *" has the right shape but Prefect refuses it only once the flow is served.
 _CRON_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
+_DATE_FIELD = re.compile(r"\{date:([^{}]+)\}")
 _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
 
 
@@ -69,11 +71,14 @@ class Site:
     rate_limit_seconds: float
     rules: Path | None  # absolute
     schedule: str | None
+    # Date-based archive pages, one per day: URL templates with a strftime field,
+    # "https://site.vn/tin-tuc/{date:%Y-%m-%d}.html"; read by backfills only.
+    archives: tuple[str, ...] = ()
 
     @property
     def hosts(self) -> tuple[str, ...]:
-        """Hosts of the site's feeds and sitemaps, in order, each once."""
-        return tuple(dict.fromkeys(urlsplit(url).hostname or "" for url in self.feeds + self.sitemaps))
+        """Hosts of the site's feeds, sitemaps and archives, in order, each once."""
+        return tuple(dict.fromkeys(urlsplit(url).hostname or "" for url in self.feeds + self.sitemaps + self.archives))
 
 
 @dataclass(frozen=True)
@@ -141,6 +146,11 @@ def load_sources(path: str | Path) -> SourcesConfig:
             raise ConfigError(f"{path}:{position[1]}: invalid TOML: {message} (column {position[2]})") from None
         raise ConfigError(f"{path}: invalid TOML: {message}") from None
     return _Checker(path, text).sources(parsed)
+
+
+def archive_url(template: str, day: date) -> str:
+    """The archive page of one day: the template's {date:FORMAT} fields filled with strftime."""
+    return _DATE_FIELD.sub(lambda field: day.strftime(field[1]), template)
 
 
 def _is_http_url(text: str) -> bool:
@@ -229,11 +239,15 @@ class _Checker:
             self._fail(where + problem, self._key_line("name", table) if name is not None else self._table_line(table))
         where = f"site '{name}': "
         self._unknown_keys(site, SITE_KEYS, where, table)
-        urls = {key: self._urls(site, key, where, table) for key in ("feeds", "sitemaps")}
-        if not urls["feeds"] and not urls["sitemaps"]:
-            self._fail(where + "needs at least one URL in 'feeds' or 'sitemaps'", self._table_line(table))
+        urls = {key: self._urls(site, key, where, table) for key in ("feeds", "sitemaps", "archives")}
+        if not any(urls.values()):
+            self._fail(where + "needs at least one URL in 'feeds', 'sitemaps' or 'archives'", self._table_line(table))
+        for template in urls["archives"]:
+            if archive_url(template, date(2026, 1, 31)) == template:
+                self._fail(f"{where}'archives': no {{date:...}} field in {template!r} (e.g. {{date:%Y/%m/%d}})",
+                           self._value_line(template, table) or self._key_line("archives", table))
         return Site(name, urls["feeds"], urls["sitemaps"], self._rate(site, default_rate, where, table),
-                    self._rules(site, where, table), self._cron(site, "schedule", where, table))
+                    self._rules(site, where, table), self._cron(site, "schedule", where, table), urls["archives"])
 
     def _urls(self, site: dict, key: str, where: str, table: tuple) -> tuple[str, ...]:
         value = site.get(key, [])

@@ -21,12 +21,14 @@ from email.utils import parsedate_to_datetime
 from typing import Iterable
 from urllib.parse import urlsplit
 
-from courlan import extract_domain, is_not_crawlable, is_valid_url, scrub_url
+from courlan import extract_domain, is_navigation_page, is_not_crawlable, is_valid_url, scrub_url
 from lxml import etree
+from lxml import html as lxml_html
 from trafilatura import feeds as tf_feeds
 from trafilatura import sitemaps as tf_sitemaps
 from trafilatura.utils import safe_relative_url
 
+from flows.config import archive_url
 from flows.fetch import Fetcher, FetchRequest, FetchResult, canonical_url, clean_url
 from transforms.decode import DecodeError, decode_bytes
 
@@ -39,6 +41,10 @@ MAX_DEPTH = 3
 # month: 200 is more than a year of monthly ones; a longer backfill raises it (or passes
 # `since`, which skips child sitemaps last modified before it).
 MAX_SITEMAPS = 200
+# The last path segment of an article link on Vietnamese news sites: a page file
+# (".html", ".htm", baomoi's ".epi", vietnamplus's ".vnp"), a numeric id of 5+ digits
+# ("-4712345", "post812345"), or a slug of 4+ words; "/thoi-su/" or "/the-gioi" are sections.
+_ARTICLE_SEGMENT = re.compile(r"\.(s?html?|epi|vnp)$|\d{5,}|^[^/]*(-[^/-]+){3,}$")
 _YEAR_MONTH = re.compile(r"^(\d{4})(?:-(\d{2}))?$")
 _FEED_ENTRIES = ("item", "entry")
 _FEED_DATES = ("pubDate", "published", "updated", "date", "modified", "issued")
@@ -150,6 +156,50 @@ class _Outcome:
     pages: list[DiscoveredUrl]
     sitemaps: list[DiscoveredUrl]
     failure: DiscoveryFailure | None = None
+
+
+def archive_pages(templates: Iterable[str], since: datetime, until: datetime) -> list[str]:
+    """The archive page of every Vietnam-time day in [since, until), newest first, for each template."""
+    first, last = since.astimezone(VIETNAM).date(), (until - timedelta(microseconds=1)).astimezone(VIETNAM).date()
+    days = [last - timedelta(days=offset) for offset in range((last - first).days + 1)]
+    return list(dict.fromkeys(archive_url(template, day) for day in days for template in templates))
+
+
+def discover_archives(fetcher: Fetcher, pages: list[str]) -> Discovery:
+    """Article links of date-based archive pages ("all news of 2026-02-03"): same site, not navigation.
+
+    The page's own date says when its articles appeared, so what it lists is in range by
+    construction; a listing split over several pages is followed only as far as given.
+    """
+    found: dict[str, DiscoveredUrl] = {}
+    failures: list[DiscoveryFailure] = []
+    for result in fetcher.fetch_many(FetchRequest(url) for url in pages):
+        if not result.ok:
+            failures.append(DiscoveryFailure(result.url, result.reject_reason or "not fetched"))
+            continue
+        try:
+            text = decode_bytes(result.body or b"", result.charset)
+        except DecodeError as error:
+            failures.append(DiscoveryFailure(result.url, f"cannot decode: {error}"))
+            continue
+        for page in _discovered(_anchors(text), result.final_url or result.url, {}, same_site=True):
+            if page.canonical not in found and page.canonical not in pages and _looks_like_article(page.url):
+                found[page.canonical] = page
+    return Discovery(list(found.values()), failures)
+
+
+def _looks_like_article(url: str) -> bool:
+    """An archive page also links sections, tags and pages of itself; articles have a slug or an id."""
+    path = urlsplit(url).path
+    return not is_navigation_page(url) and bool(_ARTICLE_SEGMENT.search(path.rstrip("/").rsplit("/", 1)[-1]))
+
+
+def _anchors(html: str) -> list[str]:
+    try:
+        tree = lxml_html.fromstring(html)
+    except (etree.ParserError, ValueError):
+        return []
+    return [href for href in tree.xpath("//a/@href") if isinstance(href, str)]
 
 
 def _read(result: FetchResult, is_feed: bool, naive_tz: timezone) -> _Outcome:

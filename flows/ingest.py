@@ -107,7 +107,7 @@ def ingest(
         "sources": sources, "sites": sites, "since": since, "until": until, "allow_private": allow_private,
         "refetch": refetch,
     }
-    plan = _web_plan(urls, feeds, sitemaps, sources, sites, since, until, refetch, keep_undated=True)
+    plan = _web_plan(urls, feeds, sitemaps, sources, sites, since, until, refetch)
     return _load_inputs("ingest", parameters, paths or [], plan, db, batch_size, workers, allow_private)
 
 
@@ -123,7 +123,8 @@ def backfill(
     allow_private: bool = False,
     refetch: bool = False,
 ) -> RunSummary:
-    """Fetch what the sources' sitemaps list as modified in [since, until) (ISO 8601).
+    """Fetch what the sources' sitemaps list as modified in [since, until) (ISO 8601), and
+    what their daily archive pages (`archives` in the sources file) list for those days.
 
     Undated sitemap entries are left out: a backfill asks for a period. Articles already
     stored are not fetched again (unless refetch), so a backfill that crashed resumes where
@@ -131,7 +132,7 @@ def backfill(
     """
     parameters = {"sources": sources, "sites": sites, "since": since, "until": until, "batch_size": batch_size,
                   "allow_private": allow_private, "refetch": refetch}
-    plan = _web_plan(None, None, None, sources, sites, since, until, refetch, keep_undated=False)
+    plan = _web_plan(None, None, None, sources, sites, since, until, refetch, backfilling=True)
     return _load_inputs("backfill", parameters, [], plan, db, batch_size, workers, allow_private)
 
 
@@ -166,7 +167,7 @@ def _load_inputs(
     return summary
 
 
-def _web_plan(urls, feeds, sitemaps, sources, sites, since, until, refetch, keep_undated: bool) -> WebPlan:
+def _web_plan(urls, feeds, sitemaps, sources, sites, since, until, refetch, backfilling: bool = False) -> WebPlan:
     config = load_sources(Path(sources)) if sources else None
     if config is not None and sites:
         config = _only_sites(config, sites)
@@ -177,7 +178,7 @@ def _web_plan(urls, feeds, sitemaps, sources, sites, since, until, refetch, keep
         urls=tuple(urls or ()), feeds=tuple(feeds or ()), sitemaps=tuple(sitemaps or ()), sources=config,
         since=datetime.fromisoformat(since) if since else None,
         until=datetime.fromisoformat(until) if until else None,
-        refetch=refetch, keep_undated=keep_undated,
+        refetch=refetch, keep_undated=not backfilling, read_archives=backfilling,
     )
 
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Callable, Iterator
 
 from flows.config import SourcesConfig
-from flows.discover import discover
+from flows.discover import archive_pages, discover, discover_archives
 from flows.fetch import FetchRequest, Fetcher, FetchResult, canonical_url, clean_url, url_refusal
 from transforms.models import HttpFacts, RawDocument, Reject
 
@@ -27,6 +27,7 @@ class WebPlan:
     until: datetime | None = None
     refetch: bool = False  # also fetch discovered URLs the warehouse already holds
     keep_undated: bool = True  # sitemap entries without lastmod (a backfill asks for dated ones only)
+    read_archives: bool = False  # the sites' daily archive pages for [since, until) (backfills)
 
     def __bool__(self) -> bool:
         return bool(self.urls or self.feeds or self.sitemaps or self.sources)
@@ -54,12 +55,13 @@ def web_documents(
     plan: WebPlan, fetcher: Fetcher, states: StateLookup, report: WebReport
 ) -> Iterator[RawDocument | Reject | NotModified]:
     """Discover, then fetch; every outcome is yielded, nothing raises for a bad URL or a bad page."""
-    feeds, sitemaps = list(plan.feeds), list(plan.sitemaps)
+    feeds, sitemaps, archives = list(plan.feeds), list(plan.sitemaps), []
     rules_by_host: dict[str, str] = {}
     if plan.sources is not None:
         for site in plan.sources.sites:
             feeds += site.feeds
             sitemaps += site.sitemaps
+            archives += site.archives
             if site.rules is not None:
                 rules_by_host.update({host: str(site.rules) for host in site.hosts})
     explicit: list[str] = []
@@ -75,7 +77,12 @@ def web_documents(
         for failure in found.failures:
             yield Reject(failure.source, "discover", failure.reason)
         discovered = [item.url for item in found.urls]
-        report.discovered = len(discovered)
+    if archives and plan.read_archives and plan.since and plan.until:
+        listed = discover_archives(fetcher, archive_pages(archives, plan.since, plan.until))
+        for failure in listed.failures:
+            yield Reject(failure.source, "discover", failure.reason)
+        discovered += [item.url for item in listed.urls]
+    report.discovered = len(discovered)
     requests = list(_requests(explicit, discovered, plan.refetch, states, report))
     for item in requests:
         if isinstance(item, NotModified):

@@ -4,13 +4,18 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from conftest import raw, run_tinbai, seed_paths
+import re
+
+from werkzeug import Response
+
+from conftest import FIXTURES, raw, run_tinbai, seed_paths
 from flows.ingest import backfill
 from transforms.pipeline import transform_batch
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
-BODIES = [list(result.article.paragraphs) for result in transform_batch([raw(path) for path in seed_paths()])]
+BODIES = [list(result.article.paragraphs) for result in transform_batch(
+    [raw(path) for path in seed_paths()] + [raw(FIXTURES / "tuoitre_style.txt")])]
 ARTICLES = {  # path -> (lastmod, body)
     "/2026/01/mot.html": ("2026-01-10", BODIES[0]),
     "/2026/01/hai.html": ("2026-01-20", BODIES[1]),
@@ -46,9 +51,20 @@ def archive_site(httpserver, tmp_path):
     for number, (path, (_, body)) in enumerate(ARTICLES.items()):
         httpserver.expect_request(path).respond_with_data(page(f"Bài số {number}: {body[0][:60]}", body),
                                                           content_type="text/html; charset=utf-8")
+    # Daily archive pages: 2026-02-10 lists an article no sitemap has, among navigation links.
+    httpserver.expect_request("/2026/02/nam.html").respond_with_data(page("Bài trong trang lưu trữ", BODIES[5]),
+                                                                      content_type="text/html; charset=utf-8")
+
+    def archive(request):
+        links = '<a href="/">Trang chủ</a><a href="/thoi-su/">Thời sự</a><a href="/tag/ha-noi">Hà Nội</a>'
+        if request.path == "/ngay/2026-02-10.html":
+            links += '<a href="/2026/02/nam.html">Bài năm</a><a href="/2026/02/ba.html?utm_source=archive">Bài ba</a>'
+        return Response(f"<html><body><nav>{links}</nav></body></html>", content_type="text/html; charset=utf-8")
+
+    httpserver.expect_request(re.compile(r"^/ngay/")).respond_with_handler(archive)
     sources = tmp_path / "sources.toml"
-    sources.write_text(f'[defaults]\nrate_limit_seconds = 0.01\n\n[[site]]\nname = "lưu-trữ"\nsitemaps = ["{base}/sitemap.xml"]\n'
-                       .replace("lưu-trữ", "luu-tru"), encoding="utf-8")
+    sources.write_text(f'[defaults]\nrate_limit_seconds = 0.01\n\n[[site]]\nname = "luu-tru"\nsitemaps = ["{base}/sitemap.xml"]\n'
+                       f'archives = ["{base}/ngay/{{date:%Y-%m-%d}}.html"]\n', encoding="utf-8")
     return sources
 
 
@@ -63,17 +79,22 @@ def test_backfill_fetches_the_range_and_a_rerun_fetches_nothing_again(archive_si
     try:
         loaded = sorted(source.split("/", 3)[-1] for (source,) in con.execute("SELECT source FROM articles").fetchall())
         run = con.execute("SELECT flow, status, loaded_count FROM runs").fetchall()
+        rejects = con.execute("SELECT source, reason FROM rejects").fetchall()
     finally:
         con.close()
-    assert loaded == ["2026/02/ba.html", "2026/02/bon.html"]  # undated and January entries are left out
-    assert summary.loaded == 2 and run == [("backfill", "completed", 2)]
-    assert "/sitemap-2026-01.xml" not in fetched(httpserver)  # a child sitemap last modified before the range
+    # undated and January sitemap entries are left out; the archive page adds one
+    assert loaded == ["2026/02/ba.html", "2026/02/bon.html", "2026/02/nam.html"]
+    assert summary.loaded == 3 and run == [("backfill", "completed", 3)] and rejects == []
+    requested = fetched(httpserver)
+    assert "/sitemap-2026-01.xml" not in requested  # a child sitemap last modified before the range
+    assert sorted(path for path in requested if path.startswith("/ngay/"))[::27] == ["/ngay/2026-02-01.html", "/ngay/2026-02-28.html"]
+    assert not {"/thoi-su/", "/tag/ha-noi"} & set(requested)  # navigation links of the archive are not articles
 
     before = len(httpserver.log)
     again = backfill(sources=str(archive_site), since="2026-02-01T00:00:00+07:00", until="2026-03-01T00:00:00+07:00",
                      db=str(db), allow_private=True, workers=1)
-    assert (again.loaded, again.read, again.unchanged) == (0, 0, 2)
-    assert not [path for path in fetched(httpserver, before) if path.endswith(".html")]
+    assert (again.loaded, again.read, again.unchanged) == (0, 0, 3)
+    assert not [path for path in fetched(httpserver, before) if path.startswith(("/2026/", "/khong"))]  # articles
 
 
 def test_backfill_cli_checks_its_options(archive_site, db):

@@ -78,7 +78,9 @@ def test_values_and_the_rules_path_relative_to_the_file(tmp_path):
     ('    "https://nhandan.vn/sitemaps/newsindex.xml",', '    "ftp://nhandan.vn/sitemaps/newsindex.xml",',
      "sources.toml:13: site 'nhandan': 'sitemaps': not an http(s) URL: 'ftp://nhandan.vn/sitemaps/newsindex.xml'"),
     ('sitemaps = [\n    "https://nhandan.vn/sitemaps/newsindex.xml",\n]\n', '',
-     "sources.toml:10: site 'nhandan': needs at least one URL in 'feeds' or 'sitemaps'"),
+     "sources.toml:10: site 'nhandan': needs at least one URL in 'feeds', 'sitemaps' or 'archives'"),
+    ("rate_limit_seconds = 3", 'rate_limit_seconds = 3\narchives = ["https://nhandan.vn/tin-tuc/ngay.html"]',
+     "sources.toml:16: site 'nhandan': 'archives': no {date:...} field in 'https://nhandan.vn/tin-tuc/ngay.html'"),
     ('feeds = ["https://vnexpress.net/rss/tin-moi-nhat.rss"]', 'feeds = ["https://vnexpress.net:80a/rss"]',
      "sources.toml:6: site 'vnexpress': 'feeds': not an http(s) URL: 'https://vnexpress.net:80a/rss'"),
     ("rate_limit_seconds = 3", 'rate_limit_seconds = "fast"',
@@ -105,6 +107,17 @@ def test_mistakes_are_one_line_with_file_line_and_key(tmp_path, old, new, expect
     assert old in GOOD
     message = error_of(tmp_path, GOOD.replace(old, new, 1))
     assert message.startswith(expected), message
+
+
+def test_archive_templates_give_one_page_a_day(tmp_path):
+    from datetime import date
+
+    from flows.config import archive_url
+
+    text = GOOD + 'archives = ["https://nhandan.vn/{date:%Y}/{date:%m}/{date:%d}/", "https://nhandan.vn/ngay-{date:%d-%m-%Y}"]\n'
+    site = load_sources(write(tmp_path, text)).site("nhandan")
+    assert [archive_url(template, date(2026, 2, 3)) for template in site.archives] == [
+        "https://nhandan.vn/2026/02/03/", "https://nhandan.vn/ngay-03-02-2026"]
 
 
 def test_toml_syntax_errors_keep_tomllib_line_and_column(tmp_path):
