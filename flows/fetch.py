@@ -710,7 +710,9 @@ def _read_body(response: requests.Response, limit: int, deadline: float, truncat
     """The decoded body, read in chunks; more than `limit` bytes is refused (or cut, for robots.txt).
 
     urllib3 (2.6+) decompresses at most a chunk's worth per read, so a gzip bomb costs
-    at most about `limit` bytes of memory before it is stopped.
+    at most about `limit` bytes of memory before it is stopped. Each read returns what
+    one socket read brought (read1), not a full chunk: stream() would wait for 64 KiB, so
+    a server dripping a byte a second was never held to the total timeout.
     """
     declared = response.headers.get("Content-Length", "")
     encoded = response.headers.get("Content-Encoding", "identity").lower() not in ("", "identity")
@@ -718,7 +720,7 @@ def _read_body(response: requests.Response, limit: int, deadline: float, truncat
         raise _Refused(f"too large: {declared} bytes, more than the {limit} byte limit", response.status_code)
     chunks, size = [], 0
     try:
-        for chunk in response.raw.stream(CHUNK_BYTES, decode_content=True):
+        while chunk := response.raw.read1(CHUNK_BYTES, decode_content=True):
             chunks.append(chunk)
             size += len(chunk)
             if size > limit:

@@ -174,7 +174,8 @@ def clean_lines(
     template_lines: frozenset[str] = frozenset(),
 ) -> CleanedBody:
     """Remove boilerplate from an article's lines; return the body paragraphs and the metadata found."""
-    lines = [line for line in (clean_whitespace(unicodedata.normalize("NFC", raw)) for raw in raw_lines) if line]
+    # NFC last: dropping an invisible character can bring a letter and its tone mark together.
+    lines = [line for line in (unicodedata.normalize("NFC", clean_whitespace(raw)) for raw in raw_lines) if line]
     result = CleanedBody(paragraphs=[])
     repeats = Counter(lines)
     total_chars = sum(len(line) for line in lines) or 1
