@@ -120,3 +120,19 @@ def test_cli_search_report_export(seeded, tmp_path, capsys):
     assert "articles: 5 rows" in capsys.readouterr().out
     assert main(["search", "chi thi", "--db", str(tmp_path / "none.duckdb")]) == 1
     assert "no warehouse at" in capsys.readouterr().err
+
+
+def test_document_refs_and_people_of_the_seeds(seeded):
+    citing = rows(seeded, "SELECT a.source, r.mention FROM document_refs r JOIN articles a USING (article_id)"
+                          " WHERE r.code = '205-QĐ/TW' ORDER BY a.source")
+    assert [(source.rsplit("/", 1)[-1][:3], mention) for source, mention in citing] == [
+        ("000", "Quy định số 205-QĐ/TƯ"), ("003", "Quy định số 205-QĐ/TW")]
+    codes = {code for (code,) in rows(seeded, "SELECT code FROM document_refs")}
+    assert {"35-CT/TW", "26-HD/BTCTW", "134-KH/TU", "Nghị quyết Trung ương 4 khóa XI"} <= codes
+    posts = dict(rows(seeded, "SELECT name, position FROM people_positions"))
+    assert posts["Trương Thị Mai"].startswith("Ủy viên Bộ Chính trị") and "Trưởng Ban Tổ chức Trung ương" in posts["Trương Thị Mai"]
+    assert "Tô Huy Rứa" in posts
+    held = rows(seeded, "SELECT name, first_stated FROM people_positions"
+                        " WHERE regexp_matches(position, '(^|, )Trưởng Ban Tổ chức Trung ương$')"
+                        " AND first_stated IS NOT NULL ORDER BY first_stated")
+    assert [name for name, _ in held] == ["Phạm Minh Chính", "Trương Thị Mai"]  # 2019, then 2021

@@ -83,3 +83,11 @@ def test_an_interrupted_job_resumes_after_its_last_committed_batch(seeded):
     summary = reprocess(db=str(seeded), all_versions=True, batch_size=2, workers=1)
     assert summary.resumed_after == 1 and summary.read == 3 and summary.batches == 2
     assert rows(seeded, "SELECT count(*) FROM job_progress")[0][0] == 0
+
+
+def test_reprocess_brings_enrichment_back_for_unchanged_articles(seeded):
+    refs = rows(seeded, "SELECT article_id, code FROM document_refs ORDER BY ALL")
+    assert refs
+    execute(seeded, "DELETE FROM document_refs")  # as if the enrichment rules had changed
+    summary = reprocess(db=str(seeded), all_versions=True, workers=1)
+    assert summary.unchanged == 5 and rows(seeded, "SELECT article_id, code FROM document_refs ORDER BY ALL") == refs

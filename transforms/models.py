@@ -105,3 +105,4 @@ class Processed:
     article: Article | None = None
     fingerprint: Fingerprint | None = None
     reject: Reject | None = None
+    enrichment: Any = None  # transforms.enrich.Enrichment: documents cited, people named

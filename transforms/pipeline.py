@@ -9,6 +9,7 @@ from pathlib import Path
 from transforms.clean import RULES_PATH, CleaningRules, clean_lines, is_furniture, load_rules, site_template_lines
 from transforms.dates import VIETNAM, infer_from_lead, parse_dateline
 from transforms.decode import DecodeError, decode_bytes, sniff_format
+from transforms.enrich import enrich
 from transforms.fingerprint import fingerprints
 from transforms.html import EXTRACTOR_VERSION as HTML_EXTRACTOR_VERSION
 from transforms.html import extract_page
@@ -67,7 +68,8 @@ def transform_batch(documents: list[RawDocument], rules_path: Path = RULES_PATH)
         try:
             own_rules = load_rules(Path(draft.document.rules_path)) if draft.document.rules_path else rules
             article = _finish(draft, own_rules, templates.get(draft.site or "", frozenset()))
-            results.append(Processed(document=draft.document, format=draft.format, article=article))
+            results.append(Processed(document=draft.document, format=draft.format, article=article,
+                                     enrichment=enrich(article.title, article.text)))
         except _Rejected as rejected:
             results.append(_reject(draft.document, rejected, draft.format))
     articles = [index for index, result in enumerate(results) if result.article is not None]

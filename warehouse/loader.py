@@ -43,6 +43,14 @@ FETCH_COLUMNS = {
     "url": pa.string(), "final_url": pa.string(), "http_status": pa.int32(), "etag": pa.string(),
     "last_modified": pa.string(), "content_hash": pa.string(), "last_fetched_at": _TIME, "last_changed_at": _TIME,
 }
+REF_COLUMNS = {
+    "article_id": pa.string(), "code": pa.string(), "kind": pa.string(), "number": pa.string(), "issuer": pa.string(),
+    "mention": pa.string(), "position": pa.int32(),
+}
+PEOPLE_COLUMNS = {
+    "article_id": pa.string(), "name": pa.string(), "position": pa.string(), "honorific": pa.string(),
+    "mention": pa.string(), "start": pa.int32(),
+}
 REJECT_COLUMNS = {
     "source": pa.string(), "content_hash": pa.string(), "stage": pa.string(), "reason": pa.string(),
     "run_id": pa.string(), "rejected_at": _TIME,
@@ -194,7 +202,28 @@ def load_articles(
         {"member_id": member.member_id, "band": band, "band_key": key}
         for member in new_members for band, key in enumerate(member.band_keys)
     ])
+    store_enrichment(con, fresh)
     return counts
+
+
+def store_enrichment(con, results: list[Processed], replace: bool = False) -> None:
+    """The documents each member cites and the people it names; `replace` drops what was stored for them first."""
+    ids = [article_id_for(result.article.source) for result in results]
+    if replace and ids:
+        with registered(con, batch_members={"member_id": pa.array(ids, pa.string())}):
+            for table in ("document_refs", "people"):
+                con.execute(f"DELETE FROM {table} WHERE article_id IN (SELECT member_id FROM batch_members)")
+    enriched = [(member_id, result.enrichment) for member_id, result in zip(ids, results) if result.enrichment]
+    _insert(con, "document_refs", REF_COLUMNS, [
+        {"article_id": member_id, "code": ref.code, "kind": ref.kind, "number": ref.number, "issuer": ref.issuer,
+         "mention": ref.mention, "position": ref.start}
+        for member_id, enrichment in enriched for ref in enrichment.document_refs
+    ], on_conflict="ON CONFLICT DO NOTHING")
+    _insert(con, "people", PEOPLE_COLUMNS, [
+        {"article_id": member_id, "name": person.name, "position": person.position, "honorific": person.honorific,
+         "mention": person.mention, "start": person.start}
+        for member_id, enrichment in enriched for person in enrichment.people
+    ], on_conflict="ON CONFLICT DO NOTHING")
 
 
 def _raw_row(document, format_: str, run_id: str) -> dict:

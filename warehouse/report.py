@@ -48,7 +48,7 @@ def headline_report(con: duckdb.DuckDBPyConnection, top: int = TOP, months: int 
                  " JOIN articles a USING (article_id) GROUP BY r.code ORDER BY n DESC, r.code LIMIT ?", [top]),
         _section(con, f"Top {top} people", ("name", "articles", "latest position"),
                  "SELECT p.name, count(DISTINCT p.article_id) AS n,"
-                 " arg_max(p.position, a.published_at) FILTER (WHERE p.position IS NOT NULL)"
+                 " arg_max(p.position, coalesce(a.published_at, a.first_seen_at)) FILTER (WHERE p.position IS NOT NULL)"
                  " FROM people p JOIN articles a USING (article_id) GROUP BY p.name ORDER BY n DESC, p.name LIMIT ?",
                  [top]),
     ]

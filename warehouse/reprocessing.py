@@ -13,7 +13,7 @@ import duckdb
 import pyarrow as pa
 
 from transforms.models import HttpFacts, Processed, RawDocument
-from warehouse.loader import registered
+from warehouse.loader import registered, store_enrichment
 
 # Columns compared to decide whether a rebuilt member changed.
 COMPARED = ("title", "text", "author", "published_at", "date_precision", "original_source", "views", "url", "site",
@@ -91,7 +91,7 @@ def rebuilt_fields(result: Processed) -> tuple:
 
 
 def update_versions(con: duckdb.DuckDBPyConnection, results: list[Processed], run_id: str) -> None:
-    """Members whose rebuild changed nothing but the versions that built them."""
+    """Members whose rebuild changed nothing but the versions that built them (and their enrichment)."""
     if not results:
         return
     batch = {
@@ -108,6 +108,7 @@ def update_versions(con: duckdb.DuckDBPyConnection, results: list[Processed], ru
             )
         con.execute("UPDATE articles SET last_run_id = ? FROM batch_versions b WHERE articles.source = b.source",
                     [run_id])
+    store_enrichment(con, results, replace=True)  # the enrichment rules may have changed
 
 
 def job_cursor(con: duckdb.DuckDBPyConnection, job_key: str) -> tuple[int, str]:

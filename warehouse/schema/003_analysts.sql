@@ -83,3 +83,17 @@ ORDER BY started_at DESC;
 -- Accent and case folding for search: 'Chỉ thị', 'chi thi' and 'CHỈ THỊ' fold alike.
 -- strip_accents leaves đ (a letter of its own, not d with a mark), so it is mapped here.
 CREATE MACRO search_fold(x) AS replace(lower(strip_accents(x)), 'đ', 'd');
+
+-- Who held a post when: each (person, position) as the articles state it, with the span
+-- of publication dates that state it (canonical articles only; undated ones count, not date).
+CREATE VIEW people_positions AS
+SELECT
+    p.name,
+    p.position,
+    min(a.published_at)            AS first_stated,
+    max(a.published_at)            AS last_stated,
+    count(DISTINCT p.article_id)   AS articles
+FROM people p
+JOIN articles a USING (article_id)
+WHERE p.position IS NOT NULL
+GROUP BY p.name, p.position;
