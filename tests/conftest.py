@@ -33,6 +33,17 @@ def raw(source: str | Path, content: bytes | None = None) -> RawDocument:
     return RawDocument(str(source), data, datetime.now(timezone.utc), source.suffix)
 
 
+def rows(db: str | Path, sql: str, params=()) -> list[tuple]:
+    """A query on a warehouse file, through a read-only connection of its own."""
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, list(params)).fetchall()
+    finally:
+        con.close()
+
+
 def seed_paths() -> list[Path]:
     return sorted(SEEDS.glob("*.txt"))
 

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import shutil
 
-import duckdb
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import FIXTURES, SEEDS
+from conftest import FIXTURES, SEEDS, rows
 from flows.cli import main
 from flows.ingest import ingest
 from warehouse.export import export_tables
@@ -25,13 +24,6 @@ def seeded(tmp_path_factory, prefect_server):
     ingest(paths=[str(SEEDS)], db=str(db), workers=1)
     return db
 
-
-def rows(db, sql: str, params=()) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, list(params)).fetchall()
-    finally:
-        con.close()
 
 
 def test_search_finds_the_same_articles_with_and_without_accents(seeded):

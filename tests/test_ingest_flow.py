@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import SEEDS, encode_cp1258, raw, seed_paths, shared_path
+from conftest import SEEDS, encode_cp1258, raw, rows, seed_paths, shared_path
 from flows.ingest import ingest
 from transforms.pipeline import transform_batch
 from warehouse.connection import opened
@@ -26,13 +26,6 @@ def table_counts(db: Path) -> dict[str, int]:
     finally:
         con.close()
 
-
-def rows(db: Path, sql: str, params=()) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, list(params)).fetchall()
-    finally:
-        con.close()
 
 
 def test_seeds_load_and_a_rerun_adds_only_a_run(db):

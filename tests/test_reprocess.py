@@ -4,7 +4,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from conftest import SEEDS
+from conftest import SEEDS, rows
 from flows.ingest import ingest
 from flows.reprocess import _job_key, reprocess
 from transforms.clean import RULES_PATH, load_rules
@@ -12,13 +12,6 @@ from warehouse.reprocessing import Selection
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
-
-def rows(db, sql: str, params=()) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, list(params)).fetchall()
-    finally:
-        con.close()
 
 
 def execute(db, sql: str, params=()) -> None:

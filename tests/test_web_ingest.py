@@ -1,11 +1,10 @@
 """The web path end to end: a fake Vietnamese news site on 127.0.0.1, real Prefect runs, real DuckDB."""
 from __future__ import annotations
 
-import duckdb
 import pytest
 from werkzeug import Response
 
-from conftest import encode_cp1258, raw, seed_paths
+from conftest import encode_cp1258, raw, rows, seed_paths
 from transforms.pipeline import transform_batch
 from flows.ingest import ingest
 
@@ -62,13 +61,6 @@ def news_site(httpserver):
     httpserver.expect_request("/tin/cu.html").respond_with_data("old", content_type="text/html")
     return base
 
-
-def rows(db, sql, params=()):
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, list(params)).fetchall()
-    finally:
-        con.close()
 
 
 def test_feed_and_sitemap_to_articles_then_a_conditional_rerun(news_site, db, httpserver):
