@@ -109,15 +109,28 @@ def read_capped(path: Path) -> bytes:
 
 
 def _read_jsonl(item: LocalInput) -> Iterator[RawDocument | Reject]:
-    """One raw document per line; its source is the file and the record's id (or line number)."""
+    """One raw document per line; its source is the file and the record's id (or line number).
+
+    A line longer than MAX_INPUT_BYTES is refused and skipped without being held whole.
+    """
     opener = gzip.open if item.path.name.lower().endswith(".gz") else open
     try:
         with opener(item.path, "rb") as handle:
-            for number, line in enumerate(handle, start=1):
-                if line.strip():
+            number = 0
+            while line := handle.readline(MAX_INPUT_BYTES + 1):
+                number += 1
+                if len(line) > MAX_INPUT_BYTES and not line.endswith(b"\n"):
+                    _skip_rest_of_line(handle)
+                    yield Reject(f"{item.source}#{number}", "read", f"line too large: more than {MAX_INPUT_BYTES} bytes")
+                elif line.strip():
                     yield _jsonl_document(f"{item.source}#", number, line)
     except (OSError, EOFError, gzip.BadGzipFile) as error:
         yield Reject(item.source, "read", _os_reason(error))
+
+
+def _skip_rest_of_line(handle) -> None:
+    while (chunk := handle.readline(MAX_INPUT_BYTES)) and not chunk.endswith(b"\n"):
+        pass
 
 
 def _jsonl_document(prefix: str, number: int, line: bytes) -> RawDocument | Reject:
