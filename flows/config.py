@@ -29,7 +29,7 @@ import difflib
 import re
 import tomllib
 from datetime import date
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -39,7 +39,17 @@ from flows.fetch import USER_AGENT, FetchSettings
 DEFAULT_RATE_LIMIT_SECONDS = 1.0
 # Above this a "rate limit" is surely a typo (minutes for seconds): one request an hour.
 MAX_RATE_LIMIT_SECONDS = 3600.0
-DEFAULTS_KEYS = ("rate_limit_seconds", "user_agent")
+# [defaults] keys that set a FetchSettings knob of the same meaning, and the bounds that
+# catch a typo (minutes for seconds). Unset keys keep the fetcher's own defaults.
+FETCH_KEYS = {
+    "connect_timeout_seconds": ("connect_timeout", float, 0.1, 300.0),
+    "read_timeout_seconds": ("read_timeout", float, 0.1, 600.0),
+    "total_timeout_seconds": ("total_timeout", float, 0.1, 3600.0),
+    "retries": ("retries", int, 0, 10),
+    "backoff_seconds": ("backoff_seconds", float, 0.0, 600.0),
+    "max_backoff_seconds": ("max_backoff_seconds", float, 0.0, 3600.0),
+}
+DEFAULTS_KEYS = ("rate_limit_seconds", "user_agent", *FETCH_KEYS)
 SITE_KEYS = ("name", "feeds", "sitemaps", "archives", "rate_limit_seconds", "rules", "schedule")
 SCHEDULES_KEYS = ("timezone", "ingest", "reprocess")
 TOP_KEYS = ("defaults", "site", "schedules")
@@ -99,6 +109,7 @@ class SourcesConfig:
     user_agent: str
     sites: tuple[Site, ...]
     schedules: Schedules = Schedules()
+    fetch_knobs: dict = field(default_factory=dict, hash=False)  # FetchSettings fields set in [defaults]
 
     def site(self, name: str) -> Site:
         for site in self.sites:
@@ -109,7 +120,7 @@ class SourcesConfig:
     def fetch_settings(self, **changes) -> FetchSettings:
         """Fetcher settings with this file's user agent and rate limits; `changes` override any knob."""
         values = dict(user_agent=self.user_agent, host_interval=self.rate_limit_seconds,
-                      host_intervals=self.host_intervals())
+                      host_intervals=self.host_intervals(), **self.fetch_knobs)
         return FetchSettings(**{**values, **changes})
 
     def host_intervals(self) -> dict[str, float]:
@@ -215,7 +226,22 @@ class _Checker:
         for index, name in enumerate(names):
             if name in names[:index]:
                 self._fail(f"site '{name}': duplicate name", self._key_line("name", ("site", index)))
-        return SourcesConfig(self.path, rate, user_agent.strip(), tuple(checked), self._schedules(data))
+        return SourcesConfig(self.path, rate, user_agent.strip(), tuple(checked), self._schedules(data),
+                             self._fetch_knobs(defaults))
+
+    def _fetch_knobs(self, defaults: dict) -> dict:
+        knobs = {}
+        for key, (knob, kind, low, high) in FETCH_KEYS.items():
+            if key not in defaults:
+                continue
+            value = defaults[key]
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if not number or (kind is int and not isinstance(value, int)) or not low <= value <= high:
+                what = "a whole number" if kind is int else "a number of seconds"
+                self._fail(f"defaults: '{key}' must be {what} from {low:g} to {high:g}",
+                           self._key_line(key, ("defaults", 0)))
+            knobs[knob] = kind(value)
+        return knobs
 
     def _schedules(self, data: dict) -> Schedules:
         schedules = data.get("schedules", {})

@@ -43,4 +43,6 @@ def matching_tokens(text: str) -> list[str]:
 
 def exact_key(text: str) -> str:
     """The text as the exact-duplicate hash sees it: NFC, case and whitespace folded."""
-    return " ".join(unicodedata.normalize("NFC", _INVISIBLE.sub("", text)).casefold().split())
+    # NFC after casefold too: folding can leave text that is not NFC ("ß\u0301" -> "ss\u0301").
+    folded = unicodedata.normalize("NFC", unicodedata.normalize("NFC", _INVISIBLE.sub("", text)).casefold())
+    return " ".join(folded.split())

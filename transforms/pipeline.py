@@ -57,6 +57,8 @@ def transform_batch(documents: list[RawDocument], rules_path: Path = RULES_PATH)
             drafts.append(_draft(document, rules))
         except _Rejected as rejected:
             drafts.append(_reject(document, rejected))
+        except Exception as error:  # one odd document never costs the batch: it becomes a reject
+            drafts.append(_reject(document, _unexpected("parse", error)))
     templates = site_template_lines(
         ((draft.site, draft.lines) for draft in drafts if isinstance(draft, _Draft)), rules
     )
@@ -72,11 +74,17 @@ def transform_batch(documents: list[RawDocument], rules_path: Path = RULES_PATH)
                                      enrichment=enrich(article.title, article.text)))
         except _Rejected as rejected:
             results.append(_reject(draft.document, rejected, draft.format))
+        except Exception as error:
+            results.append(_reject(draft.document, _unexpected("clean", error), draft.format))
     articles = [index for index, result in enumerate(results) if result.article is not None]
     prints = fingerprints([results[index].article.text for index in articles])
     for index, print_ in zip(articles, prints):
         results[index] = replace(results[index], fingerprint=print_)
     return results
+
+
+def _unexpected(stage: str, error: Exception) -> _Rejected:
+    return _Rejected(stage, f"unexpected {type(error).__name__}: {str(error)[:200]}")
 
 
 def _reject(document: RawDocument, rejected: _Rejected, format_: str = "unknown") -> Processed:
@@ -151,14 +159,20 @@ def _draft_record(document: RawDocument, rules: CleaningRules) -> _Draft:
         format="jsonl",
         title=title.strip(),
         lines=text.split("\n"),
-        url=record.get("url"),
-        site=record.get("site") or site_from_url(record.get("url")),
+        url=_text_field(record, "url"),
+        site=_text_field(record, "site") or site_from_url(_text_field(record, "url")),
         extractor="tinbai-jsonl",
         extractor_version=rules.version,
         published_at=published,
         date_precision=precision,
-        language=record.get("language") if isinstance(record.get("language"), str) else None,
+        language=_text_field(record, "language"),
     )
+
+
+def _text_field(record: dict, key: str) -> str | None:
+    """An optional string field of a JSON record; any other type counts as absent."""
+    value = record.get(key)
+    return value.strip() or None if isinstance(value, str) else None
 
 
 def record_date(record: dict) -> tuple[datetime | None, str | None]:

@@ -1,0 +1,100 @@
+"""The fault suite as a benchmark: the `ingest` flow over the misbehaving site of tests/faultserver.py.
+
+    .venv/bin/python bench/faults.py [--budget SECONDS]
+
+Serves the site on 127.0.0.1 (500 feed URLs, 50 of them faulty), runs the flow over it
+twice into a fresh warehouse, and prints: the faults tried, pages loaded against the
+pages that should load, rejects by reason, wall time against the budget, and the peak RSS
+of this process (the flow, the fetcher and the site's server threads; the transform
+workers are processes of their own). Exits 1 when a good page is missing or doubled, a
+faulty page is loaded or rejected for another reason, the second run adds anything, or
+the first run is over budget.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(PROJECT), str(PROJECT / "tests")]
+os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
+
+# imported once the path and the logging level are set
+from faultserver import FAST_TIMEOUTS, FAULTS, FaultSite, audit, table_counts  # noqa: E402
+from flows.ingest import ingest  # noqa: E402
+
+DEFAULT_BUDGET_SECONDS = 120.0
+_URLS = re.compile(r"https?://\S+?(?=[ )]|$)")
+
+
+def rss_kib(field: str = "VmRSS") -> int:
+    with open("/proc/self/status") as status:
+        return int(re.search(field + r":\s+(\d+)", status.read())[1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--budget", type=float, default=DEFAULT_BUDGET_SECONDS,
+                        help="seconds the first run may take")
+    args = parser.parse_args()
+    failed = False
+    with tempfile.TemporaryDirectory(prefix="tinbai-faults-") as folder, FaultSite() as site:
+        db = Path(folder) / "faults.duckdb"
+        sources = site.write_sources(Path(folder) / "sources.toml")
+        faulty = sum(fault.count for fault in FAULTS)
+        print(f"fault site: {len(site.entries)} feed URLs ({len(site.entries) - faulty} good, {faulty} faulty) "
+              f"at {site.base_url}; fetcher timeouts {FAST_TIMEOUTS}")
+        print("faults tried:")
+        for fault in FAULTS:
+            expected = "must load" if fault.stage is None else f"reject at {fault.stage}"
+            print(f"  {fault.name:28} x{fault.count:<3} {expected}")
+        rss_before = rss_kib()
+        counts = []
+        for run in (1, 2):
+            started = time.perf_counter()
+            summary = ingest(sources=str(sources), db=str(db), allow_private=True)
+            wall = time.perf_counter() - started
+            result = audit(db, site)
+            counts.append(table_counts(db))
+            print(f"\nrun {run}: {result.loaded}/{result.expected_loaded} pages loaded, read {summary.read}, "
+                  f"unchanged {summary.unchanged}, duplicates {summary.duplicates}, rejected {summary.rejected}; "
+                  f"{wall:.1f} s wall (flow {summary.seconds:.1f} s)")
+            for problem, examples in result.problems.items():
+                failed = True
+                print(f"  PROBLEM {problem}: {len(examples)}, e.g. {examples[:3]}")
+            if run == 1:
+                within = wall <= args.budget
+                failed |= not within
+                print(f"  time: {wall:.1f} s of a {args.budget:.0f} s budget: {'ok' if within else 'OVER BUDGET'}")
+                print("  rejects by reason:")
+                for reason, count in sorted(_collapse_urls(result.rejects_by_reason).items()):
+                    print(f"    {count:3} x {reason}")
+            elif counts[1] != counts[0] or summary.loaded or summary.read:
+                failed = True
+                print(f"  PROBLEM the rerun changed the warehouse: {counts[0]} -> {counts[1]}")
+            else:
+                print(f"  the rerun added nothing: {counts[1]}")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(f"\npeak RSS of this process: {peak / 1024:.0f} MiB (before the runs {rss_before / 1024:.0f} MiB, "
+          f"+{(peak - rss_before) / 1024:.0f} MiB)")
+    print("FAILED" if failed else "ok: every good page loaded once, every faulty one rejected for its fault")
+    return 1 if failed else 0
+
+
+def _collapse_urls(reasons) -> dict[str, int]:
+    """Reasons that differ only by the URLs they name (redirect loops) counted together."""
+    collapsed: dict[str, int] = {}
+    for reason, count in reasons.items():
+        key = _URLS.sub("URL", reason)
+        collapsed[key] = collapsed.get(key, 0) + count
+    return collapsed
+
+
+if __name__ == "__main__":
+    sys.exit(main())
