@@ -1,6 +1,6 @@
 """The fault suite as a benchmark: the `ingest` flow over the misbehaving site of tests/faultserver.py.
 
-    .venv/bin/python bench/faults.py [--budget SECONDS]
+    .venv/bin/python bench/faults.py [--budget SECONDS] [--kills N]
 
 Serves the site on 127.0.0.1 (500 feed URLs, 50 of them faulty), runs the flow over it
 twice into a fresh warehouse, and prints: the faults tried, pages loaded against the
@@ -9,6 +9,10 @@ of this process (the flow, the fetcher and the site's server threads; the transf
 workers are processes of their own). Exits 1 when a good page is missing or doubled, a
 faulty page is loaded or rejected for another reason, the second run adds anything, or
 the first run is over budget.
+
+Then the crash loop of tests/crashloop.py with the full count (CI kills 3 runs): `tinbai
+ingest` of 3,000 records killed with SIGKILL at random points of its loads N times, then a
+run to the end; prints the kills, partial batches found after them, rows lost and doubled.
 """
 from __future__ import annotations
 
@@ -26,10 +30,12 @@ sys.path[:0] = [str(PROJECT), str(PROJECT / "tests")]
 os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
 
 # imported once the path and the logging level are set
+from crashloop import crash_loop  # noqa: E402
 from faultserver import FAST_TIMEOUTS, FAULTS, FaultSite, audit, table_counts  # noqa: E402
 from flows.ingest import ingest  # noqa: E402
 
 DEFAULT_BUDGET_SECONDS = 120.0
+DEFAULT_KILLS = 20
 _URLS = re.compile(r"https?://\S+?(?=[ )]|$)")
 
 
@@ -42,6 +48,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--budget", type=float, default=DEFAULT_BUDGET_SECONDS,
                         help="seconds the first run may take")
+    parser.add_argument("--kills", type=int, default=DEFAULT_KILLS, help="ingest runs to kill -9 (0: skip)")
     args = parser.parse_args()
     failed = False
     with tempfile.TemporaryDirectory(prefix="tinbai-faults-") as folder, FaultSite() as site:
@@ -83,8 +90,27 @@ def main() -> int:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(f"\npeak RSS of this process: {peak / 1024:.0f} MiB (before the runs {rss_before / 1024:.0f} MiB, "
           f"+{(peak - rss_before) / 1024:.0f} MiB)")
-    print("FAILED" if failed else "ok: every good page loaded once, every faulty one rejected for its fault")
+    if args.kills:
+        failed |= _crashes(args.kills)
+    print("FAILED" if failed else "ok: every good page loaded once, every faulty one rejected for its fault"
+          + (", nothing lost or doubled by the kills" if args.kills else ""))
     return 1 if failed else 0
+
+
+def _crashes(kills: int) -> bool:
+    """The kill -9 loop; True when something was lost, doubled or left half-loaded."""
+    with tempfile.TemporaryDirectory(prefix="tinbai-crashes-") as folder:
+        started = time.perf_counter()
+        report = crash_loop(Path(folder), kills, records=3000, batch_size=200)
+        wall = time.perf_counter() - started
+    print(f"
+crash loop: {report.cycles} runs killed with SIGKILL ({report.killed_mid_run} mid-run) at batches "
+          f"{report.killed_during_batch}; {wall:.0f} s")
+    print(f"  partial batches found after the kills: {report.partial_batches}; runs marked interrupted: "
+          f"{report.interrupted_runs}")
+    print(f"  after a final run: {report.distinct_sources}/{report.records} records stored, lost {report.lost}, "
+          f"doubled {report.doubled}")
+    return bool(report.partial_batches or report.lost or report.doubled or report.cycles < kills)
 
 
 def _collapse_urls(reasons) -> dict[str, int]:

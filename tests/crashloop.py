@@ -27,6 +27,7 @@ SYLLABLES = (
 class CrashReport:
     cycles: int = 0
     killed_during_batch: list[int] = field(default_factory=list)
+    killed_mid_run: int = 0  # kills that found the run still going (not those that came after its last commit)
     partial_batches: int = 0  # raw documents without a member or a reject after a kill
     records: int = 0
     members: int = 0  # articles + duplicates after the final run
@@ -79,16 +80,19 @@ def kill_during_a_load(command: list[str], env: dict, batch: int, rng: random.Ra
         process.stderr.close()
 
 
-def partial_batches(db: Path) -> int:
+def after_a_kill(db: Path) -> tuple[int, bool]:
+    """(raw documents without a member or a reject, whether the latest run was left running)."""
     con = duckdb.connect(str(db), read_only=True)
     try:
-        return con.execute(
+        partial = con.execute(
             "SELECT count(*) FROM raw_documents r WHERE NOT EXISTS (SELECT 1 FROM articles a WHERE a.source = r.source)"
             " AND NOT EXISTS (SELECT 1 FROM duplicates d WHERE d.source = r.source)"
             " AND NOT EXISTS (SELECT 1 FROM rejects j WHERE j.source = r.source)"
         ).fetchone()[0]
+        latest = con.execute("SELECT status FROM runs ORDER BY started_at DESC LIMIT 1").fetchone()
     finally:
         con.close()
+    return partial, latest is not None and latest[0] == "running"
 
 
 def crash_loop(workdir: Path, cycles: int, records: int = 2000, batch_size: int = 200, env: dict | None = None,
@@ -100,11 +104,13 @@ def crash_loop(workdir: Path, cycles: int, records: int = 2000, batch_size: int 
     command = ingest_command(corpus, db, batch_size)
     batches = -(-records // batch_size)
     for _ in range(cycles):
-        batch = rng.randint(1, max(1, batches - 1))
+        batch = rng.randint(1, max(1, batches - 3))  # leave batches to come, so the kill lands mid-run
         if kill_during_a_load(command, environment, batch, rng):
             report.cycles += 1
             report.killed_during_batch.append(batch)
-            report.partial_batches += partial_batches(db)
+            partial, mid_run = after_a_kill(db)
+            report.partial_batches += partial
+            report.killed_mid_run += mid_run
     final = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=600)
     if final.returncode != 0:
         raise RuntimeError(f"the run after the crashes failed: {final.stderr.strip().splitlines()[-1:]}")

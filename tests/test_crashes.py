@@ -24,7 +24,7 @@ def test_kill_9_during_loads_loses_and_doubles_nothing(tmp_path, prefect_server)
     assert report.cycles == KILL_CYCLES
     assert report.partial_batches == 0
     assert (report.lost, report.doubled) == (0, 0)
-    assert report.interrupted_runs == KILL_CYCLES
+    assert report.killed_mid_run >= 1 and report.interrupted_runs == report.killed_mid_run
 
 
 HOLD_CONNECTION = "import duckdb, sys, time\ncon = duckdb.connect(sys.argv[1])\nprint('ready', flush=True)\ntime.sleep(30)"
