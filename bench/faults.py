@@ -103,8 +103,7 @@ def _crashes(kills: int) -> bool:
         started = time.perf_counter()
         report = crash_loop(Path(folder), kills, records=3000, batch_size=200)
         wall = time.perf_counter() - started
-    print(f"
-crash loop: {report.cycles} runs killed with SIGKILL ({report.killed_mid_run} mid-run) at batches "
+    print(f"\ncrash loop: {report.cycles} runs killed with SIGKILL ({report.killed_mid_run} mid-run) at batches "
           f"{report.killed_during_batch}; {wall:.0f} s")
     print(f"  partial batches found after the kills: {report.partial_batches}; runs marked interrupted: "
           f"{report.interrupted_runs}")

@@ -1,8 +1,8 @@
 """The `ingest` flow: files, folders, URLs, feeds, sitemaps and sources files -> the warehouse.
 
 The flow only orchestrates: it reads local inputs lazily and fetches web inputs through one
-polite Fetcher, hands each batch to a transform task (CPU-bound, on a process pool) and a
-load task (one transaction per batch, one writer), and records the run in `runs`.
+polite Fetcher, hands each batch to a transform task (CPU-bound: local processes or a Dask
+cluster) and a load task (one transaction per batch, one writer), and records the run in `runs`.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from prefect.utilities.annotations import quote
 
 from flows.config import ConfigError, SourcesConfig, load_sources
 from flows.fetch import Fetcher, FetchSettings
-from flows.parallel import TransformPool, default_workers
+from flows.parallel import RunnerSettings, Transformer, open_transformer
 from flows.progress import batch_done
 from flows.runs import writing_run
 from flows.sources import discover, iter_documents
@@ -62,8 +62,8 @@ class RunSummary:
 
 
 @task(name="transform-batch", cache_policy=NO_CACHE)
-def transform_task(documents: list[RawDocument], pool: TransformPool) -> list[Processed]:
-    return pool.transform(documents)
+def transform_task(documents: list[RawDocument], transformer: Transformer) -> list[Processed]:
+    return transformer.transform(documents)
 
 
 @task(name="load-batch", cache_policy=NO_CACHE)
@@ -93,6 +93,8 @@ def ingest(
     until: str | None = None,
     allow_private: bool = False,
     refetch: bool = False,
+    runner: str | None = None,
+    dask_address: str | None = None,
 ) -> RunSummary:
     """Load text dumps, HTML pages and JSON Lines corpora from files and folders, and articles
     from the web (pages, RSS/Atom feeds, sitemaps, or every site of a sources file).
@@ -101,6 +103,10 @@ def ingest(
     bound sitemap lastmod; refetch also re-requests discovered articles already stored
     (conditionally: a 304 costs nothing); allow_private permits private and loopback
     addresses (tests, intranets).
+
+    runner is where the transforms run: "local" (`workers` processes, default one per core)
+    or "dask" (the Dask scheduler at dask_address, else a LocalCluster of `workers`
+    processes); without them, $TINBAI_RUNNER and $TINBAI_DASK_ADDRESS, else local.
     """
     parameters = {
         "paths": paths, "batch_size": batch_size, "urls": urls, "feeds": feeds, "sitemaps": sitemaps,
@@ -108,7 +114,8 @@ def ingest(
         "refetch": refetch,
     }
     plan = _web_plan(urls, feeds, sitemaps, sources, sites, since, until, refetch)
-    return _load_inputs("ingest", parameters, paths or [], plan, db, batch_size, workers, allow_private)
+    return _load_inputs("ingest", parameters, paths or [], plan, db, batch_size,
+                        RunnerSettings.resolve(runner, dask_address, workers), allow_private)
 
 
 @flow(name="backfill", log_prints=False)
@@ -122,6 +129,8 @@ def backfill(
     workers: int = 0,
     allow_private: bool = False,
     refetch: bool = False,
+    runner: str | None = None,
+    dask_address: str | None = None,
 ) -> RunSummary:
     """Fetch what the sources' sitemaps list as modified in [since, until) (ISO 8601), and
     what their daily archive pages (`archives` in the sources file) list for those days.
@@ -129,23 +138,26 @@ def backfill(
     Undated sitemap entries are left out: a backfill asks for a period. Articles already
     stored are not fetched again (unless refetch), so a backfill that crashed resumes where
     its last committed batch ended when it is run again with the same parameters.
+
+    runner and dask_address pick where the transforms run, as for `ingest`.
     """
     parameters = {"sources": sources, "sites": sites, "since": since, "until": until, "batch_size": batch_size,
                   "allow_private": allow_private, "refetch": refetch}
     plan = _web_plan(None, None, None, sources, sites, since, until, refetch, backfilling=True)
-    return _load_inputs("backfill", parameters, [], plan, db, batch_size, workers, allow_private)
+    return _load_inputs("backfill", parameters, [], plan, db, batch_size,
+                        RunnerSettings.resolve(runner, dask_address, workers), allow_private)
 
 
 def _load_inputs(
-    flow_name: str, parameters: dict, paths: list[str], plan: WebPlan, db: str | None, batch_size: int, workers: int,
-    allow_private: bool,
+    flow_name: str, parameters: dict, paths: list[str], plan: WebPlan, db: str | None, batch_size: int,
+    runner: RunnerSettings, allow_private: bool,
 ) -> RunSummary:
     logger = get_run_logger()
     started = time.perf_counter()
     summary = RunSummary(run_id="", database=str(resolve_path(db)))
     with writing_run(db, flow_name, parameters, summary) as run:
         summary.run_id = run.run_id
-        pool = TransformPool(workers or default_workers())
+        transformer = open_transformer(runner)
         try:
             with ExitStack() as stack:
                 inputs, missing = discover(paths)
@@ -158,10 +170,10 @@ def _load_inputs(
                     fetcher = stack.enter_context(Fetcher(settings))
                     states = lambda keys: _with_connection(run.database, fetch_states, keys)  # noqa: E731
                     stream = chain(stream, web_documents(plan, fetcher, states, report))
-                _run_batches(stream, batch_size, pool, run.database, run.run_id, run.seen_at, summary, logger)
+                _run_batches(stream, batch_size, transformer, run.database, run.run_id, run.seen_at, summary, logger)
                 summary.discovered = report.discovered
         finally:
-            pool.close()
+            transformer.close()
             summary.seconds = round(time.perf_counter() - started, 3)
     logger.info("run %s: %s", summary.run_id, summary.counts())
     return summary
@@ -195,8 +207,8 @@ def _with_connection(database: str, function, *args):
         return function(con, *args)
 
 
-def _run_batches(stream, batch_size, pool, database, run_id, seen_at, summary, logger) -> None:
-    """Transform batch k+1 on the worker processes while this thread loads batch k."""
+def _run_batches(stream, batch_size, transformer, database, run_id, seen_at, summary, logger) -> None:
+    """Transform batch k+1 on the workers while this thread loads batch k."""
     pending = None
     for number, batch in enumerate(_batches(stream, batch_size), start=1):
         documents = [item for item in batch if isinstance(item, RawDocument)]
@@ -204,7 +216,7 @@ def _run_batches(stream, batch_size, pool, database, run_id, seen_at, summary, l
         unchanged = len(documents) - len(new_documents) + sum(isinstance(item, NotModified) for item in batch)
         summary.unchanged += unchanged
         summary.read += len(new_documents)
-        transformed = transform_task.submit(quote(new_documents), pool) if new_documents else None
+        transformed = transform_task.submit(quote(new_documents), transformer) if new_documents else None
         if pending:
             _load_pending(pending, database, run_id, seen_at, summary, logger)
         pending = (number, batch, len(new_documents), transformed)

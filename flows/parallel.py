@@ -1,21 +1,33 @@
-"""A process pool for the CPU-bound transform stage, shared by every batch of a run.
+"""Where the CPU-bound transform stage runs: a local process pool (default) or a Dask cluster.
 
-Prefect's process runners start a temporary API server per worker in ephemeral mode
-(14 s for 8 tiny tasks here), so a Prefect task drives this pool over a batch instead.
+A Prefect task hands each batch to a `Transformer` and gets back one `Processed` per
+document, in order; loading stays in the flow, one writer. Both runners cut a batch into
+the same chunks (`chunk_documents`): cleaning finds a site's template lines per
+`transform_batch` call, so equal chunks are what gives equal articles and duplicates.
+
+The local runner is a plain `concurrent.futures` pool, not a Prefect process runner,
+because those start a temporary API server per worker in ephemeral mode (14 s for 8 tiny
+tasks here). The Dask runner runs one Prefect task per chunk through prefect-dask's
+`DaskTaskRunner`, on an existing scheduler or on a LocalCluster started for the run.
 """
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
+import threading
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import replace
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, replace
+from typing import Protocol
 
 from transforms.models import Processed, RawDocument
 from transforms.pipeline import transform_batch
 
-# Below this many documents a batch is transformed in-process: shipping it to workers
-# costs more than it saves (the five seeds take ~60 ms in-process).
-MIN_DOCUMENTS_FOR_POOL = 64
+RUNNERS = ("local", "dask")
+# Below this many documents a batch is one chunk: the local pool transforms it in-process,
+# as shipping it to workers costs more than it saves (the five seeds take ~60 ms in-process).
+MIN_DOCUMENTS_TO_SPLIT = 64
 CHUNKS_PER_WORKER = 4
 MIN_CHUNK = 50
 
@@ -24,35 +36,165 @@ def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)))
 
 
+@dataclass(frozen=True)
+class RunnerSettings:
+    """Where transforms run.
+
+    workers: local processes, or the LocalCluster's worker processes (0: one per core);
+    with a scheduler address, 0 means the cluster's threads, counted when it is reached.
+    """
+
+    kind: str = "local"
+    dask_address: str | None = None
+    workers: int = 0
+
+    @classmethod
+    def resolve(cls, runner: str | None, dask_address: str | None, workers: int = 0) -> RunnerSettings:
+        """From flow parameters: an address alone means Dask; $TINBAI_RUNNER and
+        $TINBAI_DASK_ADDRESS fill what is not given; local otherwise."""
+        kind = runner or ("dask" if dask_address else os.environ.get("TINBAI_RUNNER") or "local")
+        if kind not in RUNNERS:
+            raise ValueError(f"unknown runner {kind!r}: choose {' or '.join(RUNNERS)}")
+        if kind == "local":
+            if dask_address:
+                raise ValueError(f"a Dask scheduler address ({dask_address}) needs runner 'dask', not 'local'")
+            return cls(kind, None, workers)
+        return cls(kind, dask_address or os.environ.get("TINBAI_DASK_ADDRESS") or None, workers)
+
+
+class Transformer(Protocol):
+    def transform(self, documents: list[RawDocument]) -> list[Processed]: ...
+
+    def close(self) -> None: ...
+
+
+def open_transformer(settings: RunnerSettings) -> Transformer:
+    """The run's transformer; the caller closes it when the run ends."""
+    if settings.kind == "dask":
+        return DaskTransformer(settings.dask_address, settings.workers)
+    return TransformPool(settings.workers or default_workers())
+
+
+def chunk_documents(documents: list[RawDocument], workers: int) -> list[list[RawDocument]]:
+    """The `transform_batch` calls a batch is split into, for every runner alike."""
+    if workers <= 1 or len(documents) < MIN_DOCUMENTS_TO_SPLIT:
+        return [documents]
+    # Several chunks per worker, so one slow chunk (long HTML pages) does not leave the
+    # other core idle; each chunk still holds enough of a site's pages for template lines.
+    size = max(MIN_CHUNK, -(-len(documents) // (workers * CHUNKS_PER_WORKER)))
+    return [documents[start:start + size] for start in range(0, len(documents), size)]
+
+
 class TransformPool:
-    """Splits each batch into one chunk per worker; lazily started, closed with the run."""
+    """The local runner: a forkserver process pool of `workers` processes, closed with the run."""
 
     def __init__(self, workers: int):
         self.workers = max(1, workers)
-        self._executor: ProcessPoolExecutor | None = None
+        # forkserver: workers fork from a clean process that has imported the transforms
+        # once, not from this one with Prefect's threads running. Processes start on the
+        # first split batch, so a run with only small batches starts none.
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["transforms.pipeline"])
+        self._executor = ProcessPoolExecutor(self.workers, mp_context=context)
 
     def transform(self, documents: list[RawDocument]) -> list[Processed]:
-        if self.workers == 1 or len(documents) < MIN_DOCUMENTS_FOR_POOL:
+        chunks = chunk_documents(documents, self.workers)
+        if len(chunks) == 1:
             return transform_batch(documents)
-        if self._executor is None:
-            # forkserver: workers fork from a clean process that has imported the
-            # transforms once, not from this one with Prefect's threads running.
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["transforms.pipeline"])
-            self._executor = ProcessPoolExecutor(self.workers, mp_context=context)
-        # Several chunks per worker, so one slow chunk (long HTML pages) does not leave the
-        # other core idle; each chunk still holds enough of a site's pages for template lines.
-        size = max(MIN_CHUNK, -(-len(documents) // (self.workers * CHUNKS_PER_WORKER)))
-        chunks = [documents[start:start + size] for start in range(0, len(documents), size)]
         slim = [result for chunk in self._executor.map(_transform_without_documents, chunks) for result in chunk]
-        return [replace(result, document=document) for result, document in zip(slim, documents)]
+        return _with_documents(slim, documents)
 
     def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(cancel_futures=True)
-            self._executor = None
+        self._executor.shutdown(cancel_futures=True)
+
+
+class DaskTransformer:
+    """The Dask runner: one Prefect task per chunk, through prefect-dask's DaskTaskRunner.
+
+    The runner connects to the scheduler at `address`, or starts a LocalCluster of
+    `workers` processes, on the first batch (a run with nothing new starts nothing), and
+    stays open until `close`. Every chunk is shipped, even a batch of one chunk: the
+    point of this runner is that the flow's machine does not do the work.
+    """
+
+    def __init__(self, address: str | None, workers: int):
+        self.address = address
+        self.workers = workers if workers > 0 or address else default_workers()
+        self._stack = ExitStack()
+        self._runner = None
+        # The next batch's transform task may arrive while the first one starts the cluster.
+        self._opening = threading.Lock()
+
+    def transform(self, documents: list[RawDocument]) -> list[Processed]:
+        runner = self._open()
+        chunks = chunk_documents(documents, self.workers)
+        with _context_for_workers():
+            from prefect.utilities.annotations import quote
+
+            # Scattered, chunks go straight to the workers rather than through the
+            # scheduler inside the task graph (megabytes per chunk of HTML pages); quoted,
+            # Prefect on the worker does not walk every document looking for futures.
+            shipped = runner.client.scatter([quote(chunk) for chunk in chunks], hash=False)
+            futures = [runner.submit(_chunk_task(), {"documents": chunk}) for chunk in shipped]
+        return _with_documents([result for future in futures for result in future.result()], documents)
+
+    def close(self) -> None:
+        self._stack.close()
+        self._runner = None
+
+    def _open(self):
+        with self._opening:
+            if self._runner is None:
+                from prefect_dask import DaskTaskRunner
+
+                if self.address:
+                    runner = DaskTaskRunner(address=self.address)
+                else:
+                    runner = DaskTaskRunner(
+                        cluster_class="distributed.LocalCluster",
+                        cluster_kwargs={"n_workers": self.workers, "processes": True, "threads_per_worker": 1},
+                    )
+                self._stack.enter_context(runner)
+                if not self.workers:
+                    self.workers = sum(runner.client.nthreads().values())
+                self._runner = runner
+            return self._runner
+
+
+@functools.cache
+def _chunk_task():
+    """The Prefect task a chunk runs as on a Dask worker. Made on first use: the local
+    pool's processes import this module too, and must not pay for importing Prefect."""
+    from prefect import task
+    from prefect.cache_policies import NO_CACHE
+
+    return task(_transform_without_documents, name="transform-chunk", cache_policy=NO_CACHE)
+
+
+@contextmanager
+def _context_for_workers():
+    """The Prefect context that goes with each chunk task to its worker, cut to what it needs."""
+    from prefect.client.orchestration import get_client
+    from prefect.context import TaskRunContext
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with ExitStack() as stack:
+        submitting_task = TaskRunContext.get()
+        if submitting_task is not None:
+            # Prefect ships the submitting task's parameters with every submission: here the
+            # whole batch, and this transformer, whose Dask client cannot be pickled.
+            stack.enter_context(submitting_task.model_copy(update={"parameters": {}}))
+        if not PREFECT_API_URL.value():
+            # Ephemeral mode: every worker would start a temporary API server of its own
+            # (seconds each, on the same database); the flow's server takes their task runs.
+            stack.enter_context(temporary_settings(updates={PREFECT_API_URL: str(get_client().api_url)}))
+        yield
 
 
 def _transform_without_documents(documents: list[RawDocument]) -> list[Processed]:
-    """Worker side: the caller has the documents already, so they are not pickled back."""
+    """Worker side: the caller has the documents already, so they are not sent back."""
     return [replace(result, document=None) for result in transform_batch(documents)]
+
+
+def _with_documents(results: list[Processed], documents: list[RawDocument]) -> list[Processed]:
+    return [replace(result, document=document) for result, document in zip(results, documents, strict=True)]

@@ -21,7 +21,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
 from flows.ingest import DEFAULT_BATCH_SIZE
-from flows.parallel import TransformPool, default_workers
+from flows.parallel import RunnerSettings, Transformer, open_transformer
 from flows.progress import batch_done
 from flows.runs import writing_run
 from transforms.clean import RULES_PATH, load_rules
@@ -54,8 +54,8 @@ class ReprocessSummary:
 
 
 @task(name="reprocess-batch", cache_policy=NO_CACHE)
-def reprocess_batch(documents: list[RawDocument], pool: TransformPool) -> list[Processed]:
-    return pool.transform(documents)
+def reprocess_batch(documents: list[RawDocument], transformer: Transformer) -> list[Processed]:
+    return transformer.transform(documents)
 
 
 @flow(name="reprocess", log_prints=False)
@@ -67,16 +67,20 @@ def reprocess(
     all_versions: bool = False,
     batch_size: int = DEFAULT_BATCH_SIZE,
     workers: int = 0,
+    runner: str | None = None,
+    dask_address: str | None = None,
 ) -> ReprocessSummary:
     """Rebuild stored articles and duplicates from their raw documents.
 
     since/until (ISO 8601) bound published_at; site picks one site; by default only members
     built by other extractor or cleaner versions than the current ones are rebuilt,
-    all_versions rebuilds every selected member.
+    all_versions rebuilds every selected member. runner and dask_address pick where the
+    transforms run, as for `ingest`.
     """
     logger = get_run_logger()
     started = time.perf_counter()
     rules = load_rules(RULES_PATH)
+    runner_settings = RunnerSettings.resolve(runner, dask_address, workers)
     selection = Selection(
         since=datetime.fromisoformat(since) if since else None, until=datetime.fromisoformat(until) if until else None,
         site=site, outdated_only=not all_versions, current_versions=(rules.version, HTML_EXTRACTOR_VERSION),
@@ -92,7 +96,7 @@ def reprocess(
         summary.resumed_after = done
         if done:
             logger.info("resuming job %s after batch %d (source %r)", job_key, done, after)
-        pool = TransformPool(workers or default_workers())
+        transformer = open_transformer(runner_settings)
         try:
             batch_number = done
             while True:
@@ -101,7 +105,7 @@ def reprocess(
                 if not documents:
                     break
                 batch_number += 1
-                results = reprocess_batch(quote(documents), pool)
+                results = reprocess_batch(quote(documents), transformer)
                 after = documents[-1].source
                 _store(run, results, job_key, batch_number, after, summary)
                 summary.batches += 1
@@ -111,7 +115,7 @@ def reprocess(
             with opened(run.database) as con:
                 finish_job(con, job_key)
         finally:
-            pool.close()
+            transformer.close()
             summary.seconds = round(time.perf_counter() - started, 3)
     logger.info("reprocess %s: %s", summary.run_id, summary.counts())
     return summary
