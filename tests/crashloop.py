@@ -100,7 +100,8 @@ def crash_loop(workdir: Path, cycles: int, records: int = 2000, batch_size: int 
     rng = random.Random(seed)
     corpus, db = workdir / "corpus.jsonl", workdir / "crash.duckdb"
     report = CrashReport(records=write_corpus(corpus, records))
-    environment = {**os.environ, **(env or {})}
+    # The kill waits for the run's "batch N:" log lines, whatever the caller's console level.
+    environment = {**os.environ, **(env or {}), "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "INFO"}
     command = ingest_command(corpus, db, batch_size)
     batches = -(-records // batch_size)
     for _ in range(cycles):

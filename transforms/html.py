@@ -21,6 +21,7 @@ Captions, bylines and datelines that still reach the text are left to the cleane
 from __future__ import annotations
 
 import json
+import logging
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -41,6 +42,10 @@ EXTRACTOR = "trafilatura"
 # When trafilatura's extraction finds nothing (or fails on the page), its baseline: the
 # JSON-LD articleBody, <article>, or the page's paragraphs.
 FALLBACK_EXTRACTOR = "trafilatura-baseline"
+# trafilatura logs ERROR for every page it cannot parse (binary bodies, empty trees); tinbai
+# turns those pages into rejects with a reason, so the console line only alarms the user.
+logging.getLogger("trafilatura.utils").setLevel(logging.CRITICAL)
+
 EXTRACTOR_VERSION = trafilatura.__version__
 
 # Chosen on trafilatura's eval set (990 pages, snippet F1 of trafilatura's text after the
