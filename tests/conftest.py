@@ -84,3 +84,28 @@ def prefect_server():
 @pytest.fixture
 def db(tmp_path) -> Path:
     return tmp_path / "warehouse" / "test.duckdb"
+
+
+# ---- both warehouse backends -----------------------------------------------------------------
+
+@pytest.fixture(params=["duckdb", "ducklake"])
+def backend(request) -> str:
+    """The warehouse backend a test runs on: a DuckDB file, or a DuckLake (DuckDB-file catalog + Parquet folder)."""
+    return request.param
+
+
+@pytest.fixture
+def new_warehouse(backend, tmp_path):
+    """Makes warehouse settings (`--db` values) of the test's backend, one per name, in tmp_path."""
+    def make(name: str = "test") -> str:
+        if backend == "duckdb":
+            return str(tmp_path / name / f"{name}.duckdb")
+        return f"ducklake:{tmp_path / name / 'catalog.ducklake'}"
+
+    return make
+
+
+@pytest.fixture
+def warehouse_url(new_warehouse) -> str:
+    """One warehouse setting of the test's backend: a DuckDB file path or `ducklake:<catalog file>`."""
+    return new_warehouse("warehouse")

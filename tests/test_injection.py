@@ -1,13 +1,15 @@
-"""Hostile strings travel through the whole pipeline as data: every SQL statement with a value is parameterised."""
+"""Hostile strings travel through the whole pipeline as data: every SQL statement with a value is parameterised.
+
+Runs on both backends (a DuckDB file and a DuckLake)."""
 from __future__ import annotations
 
 import json
 
-import duckdb
 import pytest
 
 from flows.ingest import ingest
 from flows.reprocess import reprocess
+from warehouse.queries import open_read_only
 from warehouse.search import search
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
@@ -24,7 +26,8 @@ BODY = ("Hội nghị tổng kết công tác năm với sự tham dự của đ
         "Các đại biểu thảo luận về phương hướng nhiệm vụ của năm tới và những giải pháp trọng tâm. ")
 
 
-def test_hostile_titles_sources_sites_and_urls_are_stored_verbatim(tmp_path, db):
+def test_hostile_titles_sources_sites_and_urls_are_stored_verbatim(tmp_path, warehouse_url):
+    db = warehouse_url
     folder = tmp_path / "it's; drop table articles; --"
     folder.mkdir()
     corpus = folder / "tin'; drop.jsonl"
@@ -34,11 +37,12 @@ def test_hostile_titles_sources_sites_and_urls_are_stored_verbatim(tmp_path, db)
                 "id": f"{evil}#{number}", "title": f"Tiêu đề {evil}", "site": evil,
                 "url": f"https://example.vn/{number}?q={evil}", "text": f"{BODY}{evil} {number}\n{BODY * (number + 1)}",
             }, ensure_ascii=False) + "\n")
-    summary = ingest(paths=[str(folder)], db=str(db), workers=1)
+    summary = ingest(paths=[str(folder)], db=db, workers=1)
     assert (summary.loaded + summary.duplicates, summary.rejected) == (len(HOSTILE), 0)
-    con = duckdb.connect(str(db), read_only=True)
+    con = open_read_only(db)
     try:
-        tables = {name for (name,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        tables = {name for (name,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()").fetchall()}
         stored = con.execute("SELECT title, site, url, source FROM articles UNION ALL SELECT title, site, url, source FROM duplicates").fetchall()
         runs = con.execute("SELECT count(*) FROM runs").fetchone()[0]
     finally:
@@ -49,4 +53,4 @@ def test_hostile_titles_sources_sites_and_urls_are_stored_verbatim(tmp_path, db)
     assert all(source.startswith(str(corpus)) for *_, source in stored)
     for evil in HOSTILE:
         assert isinstance(search(evil, db), list)  # a query string is a value, never SQL
-    assert reprocess(db=str(db), site=HOSTILE[2], all_versions=True, workers=1).read == 1  # exactly that site
+    assert reprocess(db=db, site=HOSTILE[2], all_versions=True, workers=1).read == 1  # exactly that site

@@ -40,7 +40,8 @@ def export_tables(directory: str | os.PathLike, file_format: str, db: str | os.P
     con = open_read_only(db)
     try:
         tables = [row[0] for row in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' AND NOT internal ORDER BY table_name"
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main'"
+            " AND NOT internal ORDER BY table_name"
         ).fetchall()]
         return [_export(con, table, target / f"{table}.{file_format}", file_format) for table in tables]
     finally:

@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from transforms.dedup import Cluster, Member, build_clusters
 from transforms.models import Processed, Reject, sha256_hex
+from warehouse.connection import rollback
 
 _TIME = pa.timestamp("us", tz="UTC")
 # The parsed-article columns shared by `articles` and `duplicates`, with their Arrow types.
@@ -78,20 +79,20 @@ def start_run(con: duckdb.DuckDBPyConnection, run_id: str, flow: str, parameters
     """Record the run; returns its start, which is also the 'first seen' time of what it loads."""
     started = _now()
     con.execute(
-        "INSERT INTO runs (run_id, flow, parameters, started_at, status) VALUES (?, ?, ?, ?, 'running')"
-        " ON CONFLICT (run_id) DO NOTHING",
-        [run_id, flow, json.dumps(parameters, ensure_ascii=False, default=str), started],
+        "INSERT INTO runs (run_id, flow, parameters, started_at, status) SELECT ?, ?, ?, ?, 'running'"
+        " WHERE NOT EXISTS (SELECT 1 FROM runs WHERE run_id = ?)",
+        [run_id, flow, json.dumps(parameters, ensure_ascii=False, default=str), started, run_id],
     )
     return con.execute("SELECT started_at FROM runs WHERE run_id = ?", [run_id]).fetchone()[0]
 
 
 def mark_interrupted_runs(con: duckdb.DuckDBPyConnection) -> int:
     """Runs still 'running' when a writer takes the lock died without finishing (the lock proves it)."""
-    interrupted = con.execute(
+    (interrupted,) = con.execute(  # an UPDATE answers with its row count (DuckLake has no RETURNING)
         "UPDATE runs SET status = 'interrupted', message = 'the process ended before the run finished'"
-        " WHERE status = 'running' RETURNING run_id"
-    ).fetchall()
-    return len(interrupted)
+        " WHERE status = 'running'"
+    ).fetchone()
+    return interrupted
 
 
 def finish_run(
@@ -146,7 +147,7 @@ def transaction(con: duckdb.DuckDBPyConnection):
         yield
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        rollback(con)  # a failed COMMIT (a DuckLake catalog conflict) has ended it already
         raise
 
 
@@ -161,7 +162,7 @@ def load_articles(
     now = _now()
     counts = BatchCounts()
     _insert(con, "raw_documents", RAW_COLUMNS, [_raw_row(r.document, r.format, run_id) for r in results],
-            on_conflict="ON CONFLICT DO NOTHING")
+            key=("document_id",))
     if record_fetch:
         record_fetches(con, [r.document for r in results if r.document.http is not None])
     rejects = read_rejects + [r.reject for r in results if r.reject is not None]
@@ -169,7 +170,7 @@ def load_articles(
         {"source": r.source, "content_hash": r.content_hash, "stage": r.stage, "reason": r.reason,
          "run_id": run_id, "rejected_at": now}
         for r in rejects
-    ], on_conflict="ON CONFLICT DO NOTHING")
+    ], key=("source", "content_hash", "stage", "reason"))
     counts.rejected = len(rejects)
     fresh = _last_version_per_source([r for r in results if r.article is not None])
     if not fresh:
@@ -218,12 +219,12 @@ def store_enrichment(con, results: list[Processed], replace: bool = False) -> No
         {"article_id": member_id, "code": ref.code, "kind": ref.kind, "number": ref.number, "issuer": ref.issuer,
          "mention": ref.mention, "position": ref.start}
         for member_id, enrichment in enriched for ref in enrichment.document_refs
-    ], on_conflict="ON CONFLICT DO NOTHING")
+    ], key=("article_id", "code"))
     _insert(con, "people", PEOPLE_COLUMNS, [
         {"article_id": member_id, "name": person.name, "position": person.position, "honorific": person.honorific,
          "mention": person.mention, "start": person.start}
         for member_id, enrichment in enriched for person in enrichment.people
-    ], on_conflict="ON CONFLICT DO NOTHING")
+    ], key=("article_id", "name", "start"))
 
 
 def _raw_row(document, format_: str, run_id: str) -> dict:
@@ -239,19 +240,30 @@ def _raw_row(document, format_: str, run_id: str) -> dict:
 
 
 def record_fetches(con, documents: list, not_modified: list[tuple[str, datetime]] = ()) -> None:
-    """Remember per URL what a conditional GET sends back next time; a 304 only moves last_fetched_at."""
-    _insert(con, "fetch_state", FETCH_COLUMNS, [
+    """Remember per URL what a conditional GET sends back next time; a 304 only moves last_fetched_at.
+
+    An upsert by MERGE (DuckDB and DuckLake alike; DuckLake has no keys for ON CONFLICT);
+    the last fetch of a URL in the batch wins.
+    """
+    latest = {d.source: d for d in documents}
+    rows = [
         {"url": d.source, "final_url": d.http.final_url, "http_status": d.http.status, "etag": d.http.etag,
          "last_modified": d.http.last_modified, "content_hash": d.content_hash, "last_fetched_at": d.received_at,
          "last_changed_at": d.received_at}
-        for d in documents
-    ], on_conflict=(
-        "ON CONFLICT (url) DO UPDATE SET final_url = excluded.final_url, http_status = excluded.http_status,"
-        " etag = excluded.etag, last_modified = excluded.last_modified, last_fetched_at = excluded.last_fetched_at,"
-        " last_changed_at = CASE WHEN fetch_state.content_hash = excluded.content_hash"
-        " THEN fetch_state.last_changed_at ELSE excluded.last_changed_at END,"
-        " content_hash = excluded.content_hash"
-    ))
+        for d in latest.values()
+    ]
+    if rows:
+        names = ", ".join(FETCH_COLUMNS)
+        with registered(con, batch_fetch_state=_arrays(FETCH_COLUMNS, rows)):
+            con.execute(
+                "MERGE INTO fetch_state USING batch_fetch_state AS b ON fetch_state.url = b.url"
+                " WHEN MATCHED THEN UPDATE SET final_url = b.final_url, http_status = b.http_status, etag = b.etag,"
+                " last_modified = b.last_modified, last_fetched_at = b.last_fetched_at,"
+                " last_changed_at = CASE WHEN fetch_state.content_hash = b.content_hash"
+                " THEN fetch_state.last_changed_at ELSE b.last_changed_at END,"
+                " content_hash = b.content_hash"
+                f" WHEN NOT MATCHED THEN INSERT ({names}) VALUES ({', '.join('b.' + name for name in FETCH_COLUMNS)})"
+            )
     for url, fetched_at in not_modified:
         con.execute("UPDATE fetch_state SET last_fetched_at = ?, http_status = 304 WHERE url = ?", [fetched_at, url])
 
@@ -294,9 +306,11 @@ def _retire_previous_versions(con, sources: list[str]) -> _History:
     for member_id, source, first_run_id, first_seen_at in rows:
         history.first_seen[source] = (first_run_id, first_seen_at)
         history.retired_ids.add(member_id)
-        for table, key in (("articles", "article_id"), ("duplicates", "duplicate_id"), ("member_bands", "member_id"),
-                           ("document_refs", "article_id"), ("people", "article_id")):
-            con.execute(f"DELETE FROM {table} WHERE {key} = ?", [member_id])
+    if history.retired_ids:  # one DELETE per table, not per member: each costs a DuckLake delete file
+        with registered(con, batch_retired={"member_id": pa.array(sorted(history.retired_ids), pa.string())}):
+            for table, key in (("articles", "article_id"), ("duplicates", "duplicate_id"),
+                               ("member_bands", "member_id"), ("document_refs", "article_id"), ("people", "article_id")):
+                con.execute(f"DELETE FROM {table} WHERE {key} IN (SELECT member_id FROM batch_retired)")
     return history
 
 
@@ -419,14 +433,34 @@ def _move(con, member_id: str, to_articles: bool, run_id: str, now: datetime) ->
 
 # ---- Arrow plumbing -----------------------------------------------------------------------
 
-def _insert(con, table: str, columns: dict[str, pa.DataType], rows: list[dict], on_conflict: str = "") -> None:
-    """Insert rows through one Arrow scan (Python-list parameters cost ~0.2 ms per value in duckdb 1.4)."""
+def _insert(con, table: str, columns: dict[str, pa.DataType], rows: list[dict], key: tuple[str, ...] = ()) -> None:
+    """Insert rows through one Arrow scan (Python-list parameters cost ~0.2 ms per value in duckdb 1.4).
+
+    With a `key`, rows whose key is already stored, or came earlier in `rows`, are left
+    out: what `ON CONFLICT DO NOTHING` did with the DuckDB file's primary keys, done by an
+    anti-join, because a DuckLake has no keys. Writers are serialised (the writer lock), so
+    the check and the insert see the same table.
+    """
+    if key:
+        seen, unique = set(), []
+        for row in rows:
+            if (found := tuple(row[name] for name in key)) not in seen:
+                seen.add(found)
+                unique.append(row)
+        rows = unique
     if not rows:
         return
-    arrays = {name: pa.array([row[name] for row in rows], kind) for name, kind in columns.items()}
     names = ", ".join(columns)
-    with registered(con, **{f"batch_{table}": arrays}):
-        con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM batch_{table} {on_conflict}")
+    absent = ""
+    if key:
+        match = " AND ".join(f"t.{name} = b.{name}" for name in key)
+        absent = f" WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {match})"
+    with registered(con, **{f"batch_{table}": _arrays(columns, rows)}):
+        con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM batch_{table} b{absent}")
+
+
+def _arrays(columns: dict[str, pa.DataType], rows: list[dict]) -> dict[str, pa.Array]:
+    return {name: pa.array([row[name] for row in rows], kind) for name, kind in columns.items()}
 
 
 @contextmanager

@@ -1,8 +1,9 @@
 """One writer at a time: a run that writes the warehouse holds `<warehouse>.lock` for its whole length.
 
-The lock is an advisory `flock` on a file beside the warehouse. The kernel drops it when its
-holder exits, however it exits (kill -9 included), so a crashed run never leaves the
-warehouse locked. A second writer (a scheduled run during a manual backfill, two ingests)
+The lock is an advisory `flock` on a file beside the warehouse: beside a DuckLake's catalog
+file, or, for a PostgreSQL catalog, in the project's warehouse folder (so it serialises this
+machine's writers only). The kernel drops it when its holder exits, however it exits
+(kill -9 included), so a crashed run never leaves the warehouse locked. A second writer (a scheduled run during a manual backfill, two ingests)
 waits for it, bounded, then fails with a message naming the holder.
 
 DuckDB's own file lock is held only while a connection is open: a writer opens one per
@@ -38,8 +39,11 @@ class WarehouseBusy(RuntimeError):
     """Another process kept the warehouse for longer than we were willing to wait."""
 
 
-def lock_path(database: Path) -> Path:
-    return database.with_name(database.name + ".lock")
+def lock_path(database) -> Path:
+    """`<file>.lock` beside a DuckDB file or a DuckLake's catalog file (see `Warehouse.lock_path`)."""
+    from warehouse.connection import warehouse_for  # that module imports this one
+
+    return warehouse_for(database).lock_path
 
 
 def writer_wait_seconds() -> float:
@@ -59,7 +63,7 @@ def _seconds_setting(name: str, default: float) -> float:
 
 
 @contextmanager
-def writer_lock(database: Path, flow: str, wait_seconds: float | None = None):
+def writer_lock(database, flow: str, wait_seconds: float | None = None):
     """Hold the warehouse's writer lock for the block; wait up to `wait_seconds` for it."""
     wait = writer_wait_seconds() if wait_seconds is None else wait_seconds
     path = lock_path(database)

@@ -121,8 +121,9 @@ def job_cursor(con: duckdb.DuckDBPyConnection, job_key: str) -> tuple[int, str]:
 
 def record_progress(con: duckdb.DuckDBPyConnection, job_key: str, batch: int, last_source: str, run_id: str,
                     at: datetime) -> None:
-    con.execute("INSERT INTO job_progress VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                [job_key, batch, last_source, run_id, at])
+    con.execute("INSERT INTO job_progress SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS"
+                " (SELECT 1 FROM job_progress WHERE job_key = ? AND batch = ?)",
+                [job_key, batch, last_source, run_id, at, job_key, batch])
 
 
 def finish_job(con: duckdb.DuckDBPyConnection, job_key: str) -> None:
