@@ -29,11 +29,19 @@ class CliError(Exception):
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
-        "--db", metavar="FILE", help="warehouse file (default: $TINBAI_DB, else warehouse/tinbai.duckdb in the project)"
+        "--db", metavar="WAREHOUSE",
+        help="a DuckDB file, or ducklake:CATALOG for a DuckLake (default: $TINBAI_DB, else warehouse/tinbai.duckdb)",
     )
     writing = argparse.ArgumentParser(add_help=False)
     writing.add_argument("--batch-size", type=int, default=None, help="documents per load transaction")
-    writing.add_argument("--workers", type=int, default=0, help="transform processes (default: all cores)")
+    writing.add_argument("--workers", type=int, default=0,
+                         help="transform processes, or LocalCluster workers with --runner dask (default: all cores)")
+    writing.add_argument("--runner", choices=("local", "dask"),
+                         help="where transforms run: local processes or a Dask cluster "
+                              "(default: $TINBAI_RUNNER, else dask if an address is set, else local)")
+    writing.add_argument("--dask-address", metavar="ADDR",
+                         help="Dask scheduler for --runner dask, e.g. tcp://host:8786; implies --runner dask "
+                              "(default: $TINBAI_DASK_ADDRESS, else a LocalCluster on this machine)")
     writing.add_argument("-v", "--verbose", action="store_true", help="show Prefect's run logs")
     parser = argparse.ArgumentParser(prog="tinbai", description="Vietnamese news into a DuckDB warehouse.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -151,7 +159,7 @@ def run_ingest(args: argparse.Namespace) -> int:
         args, ingest, paths=[str(Path(path)) for path in paths], db=args.db,
         batch_size=args.batch_size or DEFAULT_BATCH_SIZE, workers=args.workers, urls=urls, feeds=args.feed,
         sitemaps=args.sitemap, sources=args.sources, since=since, until=until, allow_private=args.allow_private,
-        refetch=args.refetch,
+        refetch=args.refetch, runner=args.runner, dask_address=args.dask_address,
     )
     print_summary(summary)
     return 0
@@ -170,7 +178,7 @@ def run_backfill(args: argparse.Namespace) -> int:
     summary = _run_flow(
         args, backfill, sources=args.sources, since=since, until=until, sites=args.site or None, db=args.db,
         batch_size=args.batch_size or DEFAULT_BATCH_SIZE, workers=args.workers, allow_private=args.allow_private,
-        refetch=args.refetch,
+        refetch=args.refetch, runner=args.runner, dask_address=args.dask_address,
     )
     print_summary(summary)
     return 0
@@ -187,7 +195,8 @@ def run_reprocess(args: argparse.Namespace) -> int:
 
     summary = _run_flow(
         args, reprocess, db=args.db, since=since, until=until, site=args.site, all_versions=args.all_versions,
-        batch_size=args.batch_size or DEFAULT_BATCH_SIZE, workers=args.workers,
+        batch_size=args.batch_size or DEFAULT_BATCH_SIZE, workers=args.workers, runner=args.runner,
+        dask_address=args.dask_address,
     )
     _print_counts(f"tinbai reprocess: run {summary.run_id}", summary.database, (
         ("articles rebuilt", summary.read),

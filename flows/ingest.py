@@ -106,7 +106,8 @@ def ingest(
 
     runner is where the transforms run: "local" (`workers` processes, default one per core)
     or "dask" (the Dask scheduler at dask_address, else a LocalCluster of `workers`
-    processes); without them, $TINBAI_RUNNER and $TINBAI_DASK_ADDRESS, else local.
+    processes); an address alone means dask; without either, $TINBAI_RUNNER and
+    $TINBAI_DASK_ADDRESS, else local.
     """
     parameters = {
         "paths": paths, "batch_size": batch_size, "urls": urls, "feeds": feeds, "sitemaps": sitemaps,

@@ -50,16 +50,18 @@ class RunnerSettings:
 
     @classmethod
     def resolve(cls, runner: str | None, dask_address: str | None, workers: int = 0) -> RunnerSettings:
-        """From flow parameters: an address alone means Dask; $TINBAI_RUNNER and
-        $TINBAI_DASK_ADDRESS fill what is not given; local otherwise."""
-        kind = runner or ("dask" if dask_address else os.environ.get("TINBAI_RUNNER") or "local")
+        """From flow parameters, else $TINBAI_RUNNER and $TINBAI_DASK_ADDRESS, else local;
+        an address alone means Dask."""
+        environment_address = os.environ.get("TINBAI_DASK_ADDRESS") or None
+        kind = (runner or ("dask" if dask_address else None) or os.environ.get("TINBAI_RUNNER")
+                or ("dask" if environment_address else "local"))
         if kind not in RUNNERS:
             raise ValueError(f"unknown runner {kind!r}: choose {' or '.join(RUNNERS)}")
         if kind == "local":
             if dask_address:
                 raise ValueError(f"a Dask scheduler address ({dask_address}) needs runner 'dask', not 'local'")
             return cls(kind, None, workers)
-        return cls(kind, dask_address or os.environ.get("TINBAI_DASK_ADDRESS") or None, workers)
+        return cls(kind, dask_address or environment_address, workers)
 
 
 class Transformer(Protocol):
@@ -119,30 +121,28 @@ class DaskTransformer:
 
     def __init__(self, address: str | None, workers: int):
         self.address = address
-        self.workers = workers if workers > 0 or address else default_workers()
+        # Chunks are cut for this many workers; 0 with an address: the cluster's threads, once reached.
+        self.workers = workers if workers > 0 else (0 if address else default_workers())
         self._stack = ExitStack()
         self._runner = None
         # The next batch's transform task may arrive while the first one starts the cluster.
         self._opening = threading.Lock()
 
     def transform(self, documents: list[RawDocument]) -> list[Processed]:
-        runner = self._open()
+        runner = self._opened()
         chunks = chunk_documents(documents, self.workers)
         with _context_for_workers():
-            from prefect.utilities.annotations import quote
-
-            # Scattered, chunks go straight to the workers rather than through the
-            # scheduler inside the task graph (megabytes per chunk of HTML pages); quoted,
-            # Prefect on the worker does not walk every document looking for futures.
-            shipped = runner.client.scatter([quote(chunk) for chunk in chunks], hash=False)
-            futures = [runner.submit(_chunk_task(), {"documents": chunk}) for chunk in shipped]
+            # Scattered, chunks go straight to the workers rather than through the scheduler
+            # inside the task graph (megabytes per chunk of HTML pages).
+            shipped = runner.client.scatter([_Chunk(chunk) for chunk in chunks], hash=False)
+            futures = [runner.submit(_chunk_task(), {"chunk": chunk}) for chunk in shipped]
         return _with_documents([result for future in futures for result in future.result()], documents)
 
     def close(self) -> None:
         self._stack.close()
         self._runner = None
 
-    def _open(self):
+    def _opened(self):
         with self._opening:
             if self._runner is None:
                 from prefect_dask import DaskTaskRunner
@@ -152,7 +152,10 @@ class DaskTransformer:
                 else:
                     runner = DaskTaskRunner(
                         cluster_class="distributed.LocalCluster",
-                        cluster_kwargs={"n_workers": self.workers, "processes": True, "threads_per_worker": 1},
+                        cluster_kwargs={
+                            "n_workers": self.workers, "processes": True, "threads_per_worker": 1,
+                            "dashboard_address": ":0",  # a free port: 8787 may be another cluster's
+                        },
                     )
                 self._stack.enter_context(runner)
                 if not self.workers:
@@ -168,7 +171,22 @@ def _chunk_task():
     from prefect import task
     from prefect.cache_policies import NO_CACHE
 
-    return task(_transform_without_documents, name="transform-chunk", cache_policy=NO_CACHE)
+    return task(_transform_chunk, name="transform-chunk", cache_policy=NO_CACHE)
+
+
+class _Chunk:
+    """A chunk's documents as one opaque value. In a list, Prefect on the worker would walk
+    every document looking for futures; `quote` does not survive Dask (it is a namedtuple,
+    rebuilt as a plain tuple)."""
+
+    __slots__ = ("documents",)
+
+    def __init__(self, documents: list[RawDocument]):
+        self.documents = documents
+
+
+def _transform_chunk(chunk: _Chunk) -> list[Processed]:
+    return _transform_without_documents(chunk.documents)
 
 
 @contextmanager
@@ -182,12 +200,13 @@ def _context_for_workers():
         submitting_task = TaskRunContext.get()
         if submitting_task is not None:
             # Prefect ships the submitting task's parameters with every submission: here the
-            # whole batch, and this transformer, whose Dask client cannot be pickled.
+            # whole batch again, and this transformer with its Dask client.
             stack.enter_context(submitting_task.model_copy(update={"parameters": {}}))
         if not PREFECT_API_URL.value():
             # Ephemeral mode: every worker would start a temporary API server of its own
             # (seconds each, on the same database); the flow's server takes their task runs.
-            stack.enter_context(temporary_settings(updates={PREFECT_API_URL: str(get_client().api_url)}))
+            flow_api = str(get_client(sync_client=True).api_url)
+            stack.enter_context(temporary_settings(updates={PREFECT_API_URL: flow_api}))
         yield
 
 
