@@ -4,7 +4,9 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import logging
 import os
+import signal
 import sys
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -15,9 +17,10 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from transforms.dates import VIETNAM
+from transforms.dates import VIETNAM, parse_moment
 
 FORMATS = ("table", "csv", "json")
+WRITING = ("ingest", "backfill", "reprocess", "serve")
 EXIT_USAGE = 2
 EXIT_FAILED = 1
 
@@ -125,16 +128,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Stopped(KeyboardInterrupt):
+    """SIGTERM, raised where Python runs next, like Ctrl-C's KeyboardInterrupt: the batch being
+    loaded rolls back, the run is marked interrupted, the workers are killed."""
+
+
+def _stop(signum, frame):
+    # Prefect would report the interrupted flow as a crash, then fail to send its logs to a
+    # server that is shutting down: the one line below is all the user needs.
+    logging.disable(logging.CRITICAL)
+    raise Stopped(signal.Signals(signum).name)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
     try:
         return args.handler(args)
     except CliError as error:
         print(f"tinbai: error: {error}", file=sys.stderr)
         return EXIT_FAILED
-    except KeyboardInterrupt:
-        print("tinbai: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as stop:
+        logging.disable(logging.CRITICAL)
+        name = str(stop) or "SIGINT"
+        writing = "; the run is marked interrupted, its unfinished batch rolled back" if args.command in WRITING else ""
+        print(f"tinbai: stopped by {name}{writing}", file=sys.stderr)
+        return 128 + (signal.SIGTERM if name == "SIGTERM" else signal.SIGINT)
     except BrokenPipeError:  # the reader (`| head`) has what it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
@@ -244,7 +264,8 @@ def _prepare_writing(args: argparse.Namespace, sources: str | None, sites: list[
         raise UsageError(f"no such file or directory: {sources}")
     from flows.config import ConfigError, load_sources
     from transforms.clean import RulesError, load_rules
-    from warehouse.connection import WarehouseError, opened
+    from warehouse.connection import WarehouseError, connect, resolve_path
+    from warehouse.lock import check_writable
 
     try:
         if sources:
@@ -255,8 +276,7 @@ def _prepare_writing(args: argparse.Namespace, sources: str | None, sites: list[
             for site in config.sites:
                 if site.rules is not None:
                     load_rules(site.rules)
-        with opened(args.db):
-            pass  # fail fast, before Prefect starts, on a warehouse that cannot be written
+        check_writable(resolve_path(args.db), lambda: connect(args.db).close())
     except (ConfigError, RulesError, WarehouseError) as error:
         raise CliError(str(error)) from error
     if not getattr(args, "verbose", False):
@@ -269,8 +289,11 @@ def _run_flow(args: argparse.Namespace, flow, **parameters):
 
     with _progress_display(quiet=args.verbose or not sys.stderr.isatty()) as show:
         try:
-            with watching(show):
+            quiet_stop = None if args.verbose else lambda: logging.disable(logging.CRITICAL)
+            with watching(show, on_stop=quiet_stop):
                 return flow(**parameters)
+        except KeyboardInterrupt:
+            raise
         except Exception as error:  # the flow's own logs hold the details
             detail = str(error).strip().splitlines()[0] if str(error).strip() else ""
             raise CliError(f"{flow.name} failed: {type(error).__name__}: {detail}") from error
@@ -296,25 +319,32 @@ def _progress_display(quiet: bool):
 
 def _date_option(name: str, value: str | None) -> str | None:
     """An ISO date or time; without an offset it is Vietnam time."""
-    if value is None:
-        return None
     try:
-        moment = datetime.fromisoformat(value)
+        moment = parse_moment(name, value)
     except ValueError as error:
-        raise UsageError(f"{name}: not a date (YYYY-MM-DD or ISO 8601): {value!r}") from error
-    return (moment if moment.tzinfo else moment.replace(tzinfo=VIETNAM)).isoformat()
+        raise UsageError(str(error)) from error
+    return moment.isoformat() if moment else None
 
 
 def print_summary(summary) -> None:
-    _print_counts(f"tinbai ingest: run {summary.run_id}", summary.database, (
+    optional = (
+        ("failed recently, not asked yet", summary.skipped_not_due),
+        ("skipped, host too slow", summary.skipped_slow_host),
+        ("days without an archive page", summary.no_archive),
+    )
+    _print_counts(f"tinbai {summary.flow}: run {summary.run_id}", summary.database, (
         ("web URLs discovered", summary.discovered),
         ("read (new or changed)", summary.read),
         ("unchanged, skipped", summary.unchanged),
+        *((label, value) for label, value in optional if value),
         ("articles loaded", summary.loaded),
         ("duplicates", summary.duplicates),
         ("rejected", summary.rejected),
         ("time", f"{summary.seconds:.2f} s"),
     ), summary.reject_reasons)
+    if summary.refused_private and summary.refused_private == summary.rejected and not summary.read:
+        print(f"tinbai: every URL ({summary.refused_private}) was refused as a private or loopback address;"
+              " pass --allow-private to fetch from such hosts (tests, intranets)", file=sys.stderr)
 
 
 def _print_counts(heading: str, database: str, rows, reject_reasons: dict[str, int] | None = None) -> None:

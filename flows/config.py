@@ -48,6 +48,7 @@ FETCH_KEYS = {
     "retries": ("retries", int, 0, 10),
     "backoff_seconds": ("backoff_seconds", float, 0.0, 600.0),
     "max_backoff_seconds": ("max_backoff_seconds", float, 0.0, 3600.0),
+    "slow_host_budget": ("slow_host_budget", int, 1, 1000),
 }
 DEFAULTS_KEYS = ("rate_limit_seconds", "user_agent", *FETCH_KEYS)
 SITE_KEYS = ("name", "feeds", "sitemaps", "archives", "rate_limit_seconds", "rules", "schedule")

@@ -70,6 +70,7 @@ class DiscoveredUrl:
 class DiscoveryFailure:
     source: str  # feed or sitemap URL
     reason: str
+    status: int | None = None  # HTTP status of the answer, when one came
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ class Discovery:
     failures: list[DiscoveryFailure]  # feeds and sitemaps not read, and why (limits included)
     sitemaps_read: int = 0
     sitemaps_skipped: int = 0  # child sitemaps last modified before `since`
+    pages_read: tuple[str, ...] = ()  # archive pages fetched and read
 
 
 @dataclass(frozen=True)
@@ -173,10 +175,12 @@ def discover_archives(fetcher: Fetcher, pages: list[str]) -> Discovery:
     """
     found: dict[str, DiscoveredUrl] = {}
     failures: list[DiscoveryFailure] = []
+    read: list[str] = []
     for result in fetcher.fetch_many(FetchRequest(url) for url in pages):
         if not result.ok:
-            failures.append(DiscoveryFailure(result.url, result.reject_reason or "not fetched"))
+            failures.append(DiscoveryFailure(result.url, result.reject_reason or "not fetched", result.status))
             continue
+        read.append(result.url)
         try:
             text = decode_bytes(result.body or b"", result.charset)
         except DecodeError as error:
@@ -185,7 +189,7 @@ def discover_archives(fetcher: Fetcher, pages: list[str]) -> Discovery:
         for page in _discovered(_anchors(text), result.final_url or result.url, {}, same_site=True):
             if page.canonical not in found and page.canonical not in pages and _looks_like_article(page.url):
                 found[page.canonical] = page
-    return Discovery(list(found.values()), failures)
+    return Discovery(list(found.values()), failures, pages_read=tuple(read))
 
 
 def _looks_like_article(url: str) -> bool:

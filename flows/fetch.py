@@ -13,8 +13,13 @@ that each hop is checked again):
 3. the host's turn: requests to one host start at least `interval` seconds apart;
    Retry-After and backoff push that host's next turn back;
 4. the response: 3xx is followed (capped, loops refused), 304 is "not modified",
-   429 and 5xx are retried, other 4xx are rejects; a 2xx must have an expected content
-   type and is read as a stream, decoded, and cut off at the size cap.
+   429, 5xx, resets and connect timeouts are retried, other 4xx are rejects; a 2xx must
+   have an expected content type and is read as a stream, decoded, and cut off at the size cap.
+
+A server that is slow on purpose is not asked again: a read timeout or a response not
+complete within `total_timeout` (headers included: a watchdog shuts the socket) ends the
+fetch at once, and after `slow_host_budget` such cuts the rest of that host's URLs are
+skipped for this Fetcher's life (a run), so one bad host never stalls a run's end.
 """
 from __future__ import annotations
 
@@ -34,11 +39,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Iterable, Iterator, Literal
 from urllib.parse import urljoin, urlsplit, urlunsplit
-from urllib.robotparser import RobotFileParser
 
 import charset_normalizer
 import requests
 from courlan import normalize_url
+from protego import Protego
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from urllib3.connection import HTTPConnection, HTTPSConnection
@@ -98,7 +103,7 @@ class FetchSettings:
     # Seconds for one whole response (headers and body): read_timeout alone lets a server
     # that drips a byte every few seconds hold a worker forever.
     total_timeout: float = 60.0
-    retries: int = 3  # extra tries after the first, on connection errors, timeouts, 429 and 5xx
+    retries: int = 3  # extra tries after the first, on connection errors, connect timeouts, 429 and 5xx
     backoff_seconds: float = 1.0  # first wait before a retry; doubles each time (1, 2, 4...)
     max_backoff_seconds: float = 30.0
     # A Retry-After longer than this is not waited for: the fetch is rejected instead, so a
@@ -116,6 +121,9 @@ class FetchSettings:
     max_crawl_delay: float = 10.0
     allow_private: bool = False  # let private/loopback addresses through (tests, intranets)
     workers: int = 4  # threads of fetch_many; different hosts run in parallel, one host never does
+    # Read timeouts and total-timeout cuts one host may cost a run before its remaining URLs
+    # are skipped: with the defaults a hostile host costs at most 3 x 60 s, then nothing.
+    slow_host_budget: int = 3
 
     def interval_for(self, host: str) -> float:
         labels = host.lower().split(".")
@@ -153,6 +161,8 @@ class FetchResult:
     attempts: int  # tries of the URL: 1 plus retries (redirect hops are not tries)
     elapsed: float  # seconds, including waits for the host's turn, backoff and Retry-After
 
+    skipped: bool = False  # not requested: its host had used up its slow budget this run
+
     @property
     def ok(self) -> bool:
         return self.reject_reason is None
@@ -164,6 +174,10 @@ class _Refused(Exception):
     def __init__(self, reason: str, status: int | None = None):
         super().__init__(reason)
         self.status = status
+
+
+class _TooSlow(_Refused):
+    """A server too slow on purpose or by accident: never retried, counted against its host."""
 
 
 class _Retryable(Exception):
@@ -258,15 +272,23 @@ def address_refusal(address: str, allow_private: bool = False) -> str | None:
     ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone ("fe80::1%eth0")
     ip = _embedded_ipv4(ip) or ip
     if ip in METADATA_ADDRESSES:
-        return f"refused: host resolves to a cloud metadata address ({address})"
+        return f"{_PRIVATE_REFUSAL}cloud metadata address ({address})"
     if allow_private:
         return None
     for kind, flag in (("loopback", ip.is_loopback), ("link-local", ip.is_link_local),
                        ("multicast", ip.is_multicast), ("private", ip.is_private),
                        ("reserved", ip.is_reserved or not ip.is_global)):
         if flag:
-            return f"refused: host resolves to a {kind} address ({address})"
+            return f"{_PRIVATE_REFUSAL}{kind} address ({address})"
     return None
+
+
+_PRIVATE_REFUSAL = "refused: host resolves to a "
+
+
+def is_private_refusal(reason: str) -> bool:
+    """A reject that --allow-private would have let through (cloud metadata never is)."""
+    return reason.startswith(_PRIVATE_REFUSAL) and not reason.startswith(_PRIVATE_REFUSAL + "cloud metadata")
 
 
 def _embedded_ipv4(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
@@ -332,6 +354,12 @@ class _PeerCheck:
 
     allow_private = False
 
+    def getresponse(self, *args, **kwargs):
+        watchdog = getattr(_EXCHANGE, "watchdog", None)
+        if watchdog is not None and self.sock is not None:
+            watchdog.arm(self.sock)
+        return super().getresponse(*args, **kwargs)
+
     def _new_conn(self):
         sock = super()._new_conn()
         reason = address_refusal(sock.getpeername()[0], self.allow_private)
@@ -361,6 +389,42 @@ class _CheckedAdapter(HTTPAdapter):
         self.poolmanager.pool_classes_by_scheme = _guarded_pool_classes(self._allow_private)
 
 
+_EXCHANGE = threading.local()  # the fetching thread's current _Watchdog
+
+
+class _Watchdog:
+    """Cuts one exchange at its deadline by shutting its socket down.
+
+    Timeouts on the socket bound each read; only this bounds the whole answer, headers
+    included, against a server that drips a byte now and then.
+    """
+
+    def __init__(self, deadline: float):
+        self.deadline = deadline
+        self.fired = False
+        self._timer: threading.Timer | None = None
+        self._lock = threading.Lock()
+
+    def arm(self, sock: socket.socket) -> None:
+        with self._lock:
+            if self._timer is None:
+                self._timer = threading.Timer(max(0.0, self.deadline - time.monotonic()), self._cut, (sock,))
+                self._timer.daemon = True
+                self._timer.start()
+
+    def _cut(self, sock: socket.socket) -> None:
+        self.fired = True
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # already closed: the exchange ended on its own
+
+    def cancel(self) -> None:
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+
+
 # -- per-host turns and robots.txt ------------------------------------------------------
 
 
@@ -387,7 +451,7 @@ class _HostGate:
 
 @dataclass(frozen=True)
 class _Robots:
-    parser: RobotFileParser | None  # None: no rules (robots.txt absent), everything allowed
+    parser: Protego | None  # None: no rules (robots.txt absent), everything allowed
     unreachable: str | None = None  # set: robots.txt could not be read, so nothing is allowed
 
 
@@ -432,6 +496,7 @@ class Fetcher:
         self._gates: dict[str, _HostGate] = {}
         self._robots: dict[str, _Robots] = {}
         self._robots_locks: dict[str, threading.Lock] = {}
+        self._slow_cuts: dict[str, int] = {}  # host -> read timeouts and total-timeout cuts so far
 
     def __enter__(self) -> "Fetcher":
         return self
@@ -465,6 +530,10 @@ class Fetcher:
             reason = (f"refused: scheme '{scheme}' is not http(s)" if scheme not in ("", "http", "https")
                       else f"invalid URL: {url[:200]!r}")
             return self._result(trace, url, reject_reason=reason)
+        host = _host_of(url)
+        if self.host_is_spent(host):
+            return self._result(trace, canonical, skipped=True, reject_reason=(
+                f"skipped: {host} was too slow {self._slow_cuts[host]} times this run"))
         try:
             response = self._follow(url, headers, kind, trace, obey_robots=True)
             if response.status == 304:
@@ -477,6 +546,14 @@ class Fetcher:
         except Exception as error:  # noqa: BLE001 - the contract is a result, never an exception
             LOGGER.exception("unexpected error fetching %s", url)
             return self._result(trace, canonical, reject_reason=f"unexpected error: {type(error).__name__}: {error}")
+
+    def host_is_spent(self, host: str) -> bool:
+        with self._lock:
+            return self._slow_cuts.get(host, 0) >= self.settings.slow_host_budget
+
+    def _count_slow(self, host: str) -> None:
+        with self._lock:
+            self._slow_cuts[host] = self._slow_cuts.get(host, 0) + 1
 
     def fetch_many(self, items: Iterable[FetchRequest | str]) -> Iterator[FetchResult]:
         """Fetch many URLs: one lane per host (serial, spaced), up to `workers` hosts at once.
@@ -559,6 +636,9 @@ class Fetcher:
             trace.attempts += 1
             try:
                 return self._exchange(url, headers, kind, trace)
+            except _TooSlow:
+                self._count_slow(_host_of(url))
+                raise
             except _Retryable as retryable:
                 wait = retryable.wait if retryable.wait is not None else self._backoff(trace.retries)
                 if retryable.wait is not None and wait > self.settings.max_retry_after:
@@ -579,15 +659,40 @@ class Fetcher:
         settings = self.settings
         deadline = time.monotonic() + settings.total_timeout
         trace.status = None
+        watchdog = _EXCHANGE.watchdog = _Watchdog(deadline)
+        try:
+            return self._watched_exchange(url, headers, kind, trace, deadline, watchdog)
+        except Exception:
+            if watchdog.fired:
+                raise _TooSlow(self._too_slow(trace), trace.status) from None
+            raise
+        finally:
+            watchdog.cancel()
+            _EXCHANGE.watchdog = None
+
+    def _too_slow(self, trace: _Trace) -> str:
+        part = "body" if trace.status is not None else "response headers"
+        return f"too slow: {part} not complete after {self.settings.total_timeout:g} s"
+
+    def _watched_exchange(self, url: str, headers: dict, kind: Kind | None, trace: _Trace, deadline: float,
+                          watchdog: _Watchdog) -> _Response:
+        settings = self.settings
         try:
             response = self._session.get(url, headers=headers, stream=True, allow_redirects=False,
                                          timeout=(settings.connect_timeout, settings.read_timeout))
         except requests.exceptions.SSLError as error:
             raise _Refused(f"TLS error: {_innermost(error)}") from None
-        except (requests.ConnectionError, requests.Timeout) as error:
+        except requests.ConnectTimeout as error:
+            raise _Retryable(_network_reason(error, settings)) from None
+        except requests.Timeout as error:
+            raise _TooSlow(_network_reason(error, settings)) from None
+        except requests.ConnectionError as error:
             raise _Retryable(_network_reason(error, settings)) from None
         except requests.RequestException as error:
             raise _Refused(f"request failed: {_innermost(error)}") from None
+        if watchdog.fired:  # the cut ended the headers: what came is not an answer
+            response.close()
+            raise _TooSlow(self._too_slow(trace))
         with response:
             trace.status = response.status_code
             status = response.status_code
@@ -602,6 +707,8 @@ class Fetcher:
                 _check_content_type(response.headers.get("Content-Type"), kind)
             limit = ROBOTS_MAX_BYTES if kind is None else settings.max_bytes
             body = _read_body(response, limit, deadline, truncate=kind is None, settings=settings)
+            if watchdog.fired:  # a cut without Content-Length reads as a short, complete body
+                raise _TooSlow(self._too_slow(trace), status)
             return _Response(url, status, response.headers, body)
 
     # -- robots.txt ----------------------------------------------------------------
@@ -610,7 +717,7 @@ class Fetcher:
         robots = self._robots_for(url)
         if robots.unreachable:
             raise _Refused(f"disallowed: robots.txt unreachable ({robots.unreachable})")
-        if robots.parser is not None and not robots.parser.can_fetch(self.settings.user_agent, url):
+        if robots.parser is not None and not robots.parser.can_fetch(url, self.settings.user_agent):
             raise _Refused("disallowed by robots.txt")
 
     def _robots_for(self, url: str) -> _Robots:
@@ -632,9 +739,9 @@ class Fetcher:
             if (refused.status is not None and 400 <= refused.status < 500) or "redirect" in str(refused):
                 return _Robots(None)
             return _Robots(None, unreachable=str(refused))
-        parser = RobotFileParser(trace.url)
-        parser.parse((response.body or b"").decode("utf-8", "replace").splitlines())
-        parser.modified()  # without this can_fetch() answers False to everything
+        # Protego (Scrapy's parser) reads Google's conventions: `*` and `$` wildcards,
+        # longest match wins, Allow over Disallow on a tie. urllib.robotparser reads neither.
+        parser = Protego.parse((response.body or b"").decode("utf-8", "replace"))
         delay = parser.crawl_delay(self.settings.user_agent)
         if delay:
             gate = self._gate(host)
@@ -728,10 +835,10 @@ def _read_body(response: requests.Response, limit: int, deadline: float, truncat
                     return b"".join(chunks)[:limit]
                 raise _Refused(f"too large: more than {limit} bytes", response.status_code)
             if time.monotonic() > deadline:
-                raise _Refused(f"too slow: body not complete after {settings.total_timeout:g} s",
+                raise _TooSlow(f"too slow: body not complete after {settings.total_timeout:g} s",
                                response.status_code)
     except ReadTimeoutError:
-        raise _Retryable(f"read timeout (no data for {settings.read_timeout:g} s)", response.status_code) from None
+        raise _TooSlow(f"read timeout (no data for {settings.read_timeout:g} s)", response.status_code) from None
     except ProtocolError as error:
         raise _Retryable(f"connection broken while reading the body ({_innermost(error)})",
                          response.status_code) from None

@@ -6,31 +6,38 @@ cluster) and a load task (one transaction per batch, one writer), and records th
 """
 from __future__ import annotations
 
+import sys
 import time
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timezone
 from itertools import chain
 from pathlib import Path
 from typing import Iterable, Iterator
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.exceptions import ExternalSignal
 # quote(): Prefect otherwise walks every parameter to find futures; for a batch of
 # documents that walk cost 21 s of a 28 s run of 3,000 articles.
 from prefect.utilities.annotations import quote
 
 from flows.config import ConfigError, SourcesConfig, load_sources
-from flows.fetch import Fetcher, FetchSettings
+from flows.fetch import Fetcher, FetchSettings, is_private_refusal
 from flows.parallel import RunnerSettings, Transformer, open_transformer
-from flows.progress import batch_done
+from flows.progress import batch_done, run_stopping
 from flows.runs import writing_run
 from flows.sources import discover, iter_documents
-from flows.web import NotModified, WebPlan, WebReport, web_documents
+from flows.web import (
+    FailureBackoff, FetchedArchive, NoArchive, NotModified, Skipped, WebPlan, WebReport, backs_off, web_documents,
+)
 from transforms.clean import load_rules
+from transforms.dates import parse_moment
 from transforms.models import Processed, RawDocument, Reject
 from warehouse.connection import opened, resolve_path
-from warehouse.loader import BatchCounts, fetch_states, known_documents, load_batch
+from warehouse.loader import (
+    BatchCounts, FetchFailure, FetchFailureUpdate, fetch_states, known_documents, load_batch, urls_not_due,
+)
 
 # Documents per batch: one load transaction each. Measured on the 21,448 baomoi articles
 # (flow time / peak RSS of the main process): 500 -> 50.8 s, 1000 -> 35.9 s / 0.65 GB,
@@ -46,6 +53,7 @@ BATCH_SECONDS = 30.0
 class RunSummary:
     run_id: str
     database: str
+    flow: str = "ingest"
     read: int = 0
     unchanged: int = 0
     loaded: int = 0
@@ -54,6 +62,10 @@ class RunSummary:
     near_duplicates: int = 0
     rejected: int = 0
     discovered: int = 0
+    skipped_not_due: int = 0  # failed recently, not asked again yet (per-URL back-off)
+    skipped_slow_host: int = 0  # not asked: their host was too slow too often this run
+    no_archive: int = 0  # archive days that have no archive page
+    refused_private: int = 0  # URLs refused because they resolve to private addresses
     seconds: float = 0.0
     reject_reasons: dict[str, int] = field(default_factory=dict)
 
@@ -69,12 +81,13 @@ def transform_task(documents: list[RawDocument], transformer: Transformer) -> li
 @task(name="load-batch", cache_policy=NO_CACHE)
 def load_task(
     db: str, run_id: str, results: list[Processed], read_rejects: list[Reject], seen_at: datetime,
-    not_modified: list[NotModified],
+    not_modified: list[NotModified], failures: FetchFailureUpdate,
 ) -> BatchCounts:
     with opened(db) as con:
         return load_batch(
             con, run_id, results, read_rejects, seen_at,
             not_modified=[(item.source, item.fetched_at) for item in not_modified if item.fetched_at is not None],
+            failures=failures,
         )
 
 
@@ -114,9 +127,10 @@ def ingest(
         "sources": sources, "sites": sites, "since": since, "until": until, "allow_private": allow_private,
         "refetch": refetch,
     }
-    plan = _web_plan(urls, feeds, sitemaps, sources, sites, since, until, refetch)
-    return _load_inputs("ingest", parameters, paths or [], plan, db, batch_size,
-                        RunnerSettings.resolve(runner, dask_address, workers), allow_private)
+    return _load_inputs(
+        "ingest", parameters, paths or [], lambda: _web_plan(urls, feeds, sitemaps, sources, sites, since, until, refetch),
+        db, batch_size, lambda: RunnerSettings.resolve(runner, dask_address, workers), allow_private,
+    )
 
 
 @flow(name="backfill", log_prints=False)
@@ -144,21 +158,32 @@ def backfill(
     """
     parameters = {"sources": sources, "sites": sites, "since": since, "until": until, "batch_size": batch_size,
                   "allow_private": allow_private, "refetch": refetch}
-    plan = _web_plan(None, None, None, sources, sites, since, until, refetch, backfilling=True)
+
+    def plan() -> WebPlan:
+        web = _web_plan(None, None, None, sources, sites, since, until, refetch, backfilling=True)
+        if web.since is None or web.until is None or web.since >= web.until:
+            raise ValueError("backfill needs since before until")
+        return web
+
     return _load_inputs("backfill", parameters, [], plan, db, batch_size,
-                        RunnerSettings.resolve(runner, dask_address, workers), allow_private)
+                        lambda: RunnerSettings.resolve(runner, dask_address, workers), allow_private)
 
 
 def _load_inputs(
-    flow_name: str, parameters: dict, paths: list[str], plan: WebPlan, db: str | None, batch_size: int,
-    runner: RunnerSettings, allow_private: bool,
+    flow_name: str, parameters: dict, paths: list[str], make_plan, db: str | None, batch_size: int,
+    make_runner, allow_private: bool,
 ) -> RunSummary:
+    """make_plan and make_runner check the run's parameters; they are called inside the run,
+    so a run refused for a bad parameter is recorded in `runs` as failed, with why."""
     logger = get_run_logger()
     started = time.perf_counter()
-    summary = RunSummary(run_id="", database=str(resolve_path(db)))
+    summary = RunSummary(run_id="", database=str(resolve_path(db)), flow=flow_name)
     with writing_run(db, flow_name, parameters, summary) as run:
         summary.run_id = run.run_id
-        transformer = open_transformer(runner)
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, not {batch_size}")
+        plan = make_plan()
+        transformer = open_transformer(make_runner())
         try:
             with ExitStack() as stack:
                 inputs, missing = discover(paths)
@@ -170,17 +195,25 @@ def _load_inputs(
                                 else FetchSettings(allow_private=allow_private))
                     fetcher = stack.enter_context(Fetcher(settings))
                     states = lambda keys: _with_connection(run.database, fetch_states, keys)  # noqa: E731
-                    stream = chain(stream, web_documents(plan, fetcher, states, report))
+                    not_due = lambda keys: _with_connection(run.database, urls_not_due, keys, _utc_now())  # noqa: E731
+                    stream = chain(stream, web_documents(plan, fetcher, states, report, not_due))
                 _run_batches(stream, batch_size, transformer, run.database, run.run_id, run.seen_at, summary, logger)
                 summary.discovered = report.discovered
+                summary.skipped_not_due = report.skipped_not_due
+                summary.skipped_slow_host = report.skipped_slow_host
+                summary.no_archive = report.no_archive
         finally:
-            transformer.close()
+            stopping = sys.exc_info()[0]
+            if stopping is not None and issubclass(stopping, (KeyboardInterrupt, ExternalSignal)):
+                run_stopping()
+            transformer.close(abort=stopping is not None)
             summary.seconds = round(time.perf_counter() - started, 3)
     logger.info("run %s: %s", summary.run_id, summary.counts())
     return summary
 
 
 def _web_plan(urls, feeds, sitemaps, sources, sites, since, until, refetch, backfilling: bool = False) -> WebPlan:
+    since_moment, until_moment = parse_moment("since", since), parse_moment("until", until)
     config = load_sources(Path(sources)) if sources else None
     if config is not None and sites:
         config = _only_sites(config, sites)
@@ -189,8 +222,7 @@ def _web_plan(urls, feeds, sitemaps, sources, sites, since, until, refetch, back
             load_rules(site.rules)  # a malformed rule file fails the run now, not in a worker
     return WebPlan(
         urls=tuple(urls or ()), feeds=tuple(feeds or ()), sitemaps=tuple(sitemaps or ()), sources=config,
-        since=datetime.fromisoformat(since) if since else None,
-        until=datetime.fromisoformat(until) if until else None,
+        since=since_moment, until=until_moment,
         refetch=refetch, keep_undated=not backfilling, read_archives=backfilling,
     )
 
@@ -230,7 +262,8 @@ def _load_pending(pending, database: str, run_id: str, seen_at: datetime, summar
     results = transformed.result() if transformed is not None else []
     read_rejects = [item for item in batch if isinstance(item, Reject)]
     not_modified = [item for item in batch if isinstance(item, NotModified)]
-    counts = load_task(database, run_id, quote(results), quote(read_rejects), seen_at, quote(not_modified))
+    counts = load_task(database, run_id, quote(results), quote(read_rejects), seen_at, quote(not_modified),
+                       quote(_fetch_failures(batch, read_rejects)))
     _record_rejects(summary, read_rejects + [r.reject for r in results if r.reject])
     summary.loaded += counts.loaded
     summary.duplicates += counts.duplicates
@@ -243,6 +276,21 @@ def _load_pending(pending, database: str, run_id: str, seen_at: datetime, summar
         number, len(batch), new_count, counts.loaded, counts.duplicates, counts.exact, counts.near, counts.rejected,
         counts.recanonicalised,
     )
+
+
+def _fetch_failures(batch: list, read_rejects: list[Reject], backoff: FailureBackoff = FailureBackoff()):
+    """The batch's changes to the per-URL failure state: what failed (and waits), what was fetched (and is forgiven)."""
+    now = _utc_now()
+    failed = [FetchFailure(r.source, "page", r.reason, now) for r in read_rejects if r.stage == "fetch" and backs_off(r.reason)]
+    failed += [FetchFailure(item.url, "archive", item.reason, item.checked_at) for item in batch if isinstance(item, NoArchive)]
+    succeeded = [item.source for item in batch if isinstance(item, RawDocument) and item.http is not None]
+    succeeded += [item.source for item in batch if isinstance(item, NotModified) and item.fetched_at is not None]
+    succeeded += [item.url for item in batch if isinstance(item, FetchedArchive)]
+    return FetchFailureUpdate(failed, succeeded, backoff.first_wait_seconds, backoff.max_wait_seconds)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 def _batches(items: Iterable, size: int, seconds: float = BATCH_SECONDS) -> Iterator[list]:
@@ -279,4 +327,6 @@ def _unseen(database: str, documents: list[RawDocument]) -> list[RawDocument]:
 def _record_rejects(summary: RunSummary, rejects: list[Reject]) -> None:
     for reject in rejects:
         summary.rejected += 1
+        if is_private_refusal(reject.reason):
+            summary.refused_private += 1
         summary.reject_reasons[reject.reason] = summary.reject_reasons.get(reject.reason, 0) + 1

@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from transforms.models import Processed, RawDocument
+from transforms.budget import document_seconds
 from transforms.pipeline import transform_batch
 
 RUNNERS = ("local", "dask")
@@ -30,6 +31,10 @@ RUNNERS = ("local", "dask")
 MIN_DOCUMENTS_TO_SPLIT = 64
 CHUNKS_PER_WORKER = 4
 MIN_CHUNK = 50
+# ...and holds at most this many bytes: a bigger one goes to a worker process even as one
+# chunk, where the per-document CPU budget holds (transforms.budget) and a stop can kill it.
+# The five seeds are 23 KB; a typical news page 100-300 KB.
+MAX_IN_PROCESS_BYTES = 1024 * 1024
 
 
 def default_workers() -> int:
@@ -67,7 +72,7 @@ class RunnerSettings:
 class Transformer(Protocol):
     def transform(self, documents: list[RawDocument]) -> list[Processed]: ...
 
-    def close(self) -> None: ...
+    def close(self, abort: bool = False) -> None: ...
 
 
 def open_transformer(settings: RunnerSettings) -> Transformer:
@@ -101,13 +106,17 @@ class TransformPool:
 
     def transform(self, documents: list[RawDocument]) -> list[Processed]:
         chunks = chunk_documents(documents, self.workers)
-        if len(chunks) == 1:
+        if len(chunks) == 1 and sum(len(document.content) for document in documents) <= MAX_IN_PROCESS_BYTES:
             return transform_batch(documents)
         slim = [result for chunk in self._executor.map(_transform_without_documents, chunks) for result in chunk]
         return _with_documents(slim, documents)
 
-    def close(self) -> None:
-        self._executor.shutdown(cancel_futures=True)
+    def close(self, abort: bool = False) -> None:
+        """abort: the run is stopping (a signal, an error): kill the workers rather than wait for their chunks."""
+        if abort:
+            for process in list(getattr(self._executor, "_processes", {}).values()):
+                process.kill()
+        self._executor.shutdown(wait=not abort, cancel_futures=True)
 
 
 class DaskTransformer:
@@ -138,7 +147,7 @@ class DaskTransformer:
             futures = [runner.submit(_chunk_task(), {"chunk": chunk}) for chunk in shipped]
         return _with_documents([result for future in futures for result in future.result()], documents)
 
-    def close(self) -> None:
+    def close(self, abort: bool = False) -> None:
         self._stack.close()
         self._runner = None
 
@@ -212,7 +221,7 @@ def _context_for_workers():
 
 def _transform_without_documents(documents: list[RawDocument]) -> list[Processed]:
     """Worker side: the caller has the documents already, so they are not sent back."""
-    return [replace(result, document=None) for result in transform_batch(documents)]
+    return [replace(result, document=None) for result in transform_batch(documents, document_seconds=document_seconds())]
 
 
 def _with_documents(results: list[Processed], documents: list[RawDocument]) -> list[Processed]:

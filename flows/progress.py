@@ -10,6 +10,7 @@ from typing import Callable, Iterator
 
 Watcher = Callable[[str, int, int], None]  # (flow, batch number, documents in it)
 _watchers: list[Watcher] = []
+_stop_watchers: list[Callable[[], None]] = []
 
 
 def batch_done(flow: str, number: int, documents: int) -> None:
@@ -17,10 +18,20 @@ def batch_done(flow: str, number: int, documents: int) -> None:
         watcher(flow, number, documents)
 
 
+def run_stopping() -> None:
+    """A signal is stopping the run: said before its workers are killed (their failures are expected)."""
+    for watcher in list(_stop_watchers):
+        watcher()
+
+
 @contextmanager
-def watching(watcher: Watcher) -> Iterator[None]:
+def watching(watcher: Watcher, on_stop: Callable[[], None] | None = None) -> Iterator[None]:
     _watchers.append(watcher)
+    if on_stop:
+        _stop_watchers.append(on_stop)
     try:
         yield
     finally:
         _watchers.remove(watcher)
+        if on_stop:
+            _stop_watchers.remove(on_stop)

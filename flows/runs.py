@@ -14,6 +14,7 @@ from typing import Iterator, Protocol
 
 from prefect import get_run_logger
 from prefect.artifacts import create_markdown_artifact
+from prefect.exceptions import ExternalSignal
 from prefect.runtime import flow_run
 
 from warehouse.connection import opened, resolve_path
@@ -54,6 +55,9 @@ def writing_run(db: str | None, flow: str, parameters: dict, summary: Summary) -
         try:
             yield WritingRun(str(database), run_id, seen_at)
             status = "completed"
+        except (KeyboardInterrupt, ExternalSignal):  # Ctrl-C; SIGTERM (Prefect's TerminationSignal, or flows.cli.Stopped)
+            status, message = "interrupted", "stopped by a signal; the batch being loaded was rolled back"
+            raise
         except BaseException as error:
             message = f"{type(error).__name__}: {error}"
             raise

@@ -6,7 +6,7 @@ it does with local files.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Callable, Iterator
 
 from flows.config import SourcesConfig
@@ -41,20 +41,75 @@ class NotModified:
     fetched_at: datetime | None  # None when it was not requested at all
 
 
+@dataclass(frozen=True)
+class NoArchive:
+    """A daily archive page that answered 404: that day has no archive. Remembered, not rejected."""
+
+    url: str
+    reason: str
+    checked_at: datetime
+
+
+@dataclass(frozen=True)
+class FetchedArchive:
+    """An archive page read this run: any failure state it had is forgotten."""
+
+    url: str
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A URL not requested this run: its host had been too slow too often. Asked again next run."""
+
+    url: str
+    reason: str
+
+
 @dataclass
 class WebReport:
     discovered: int = 0
     skipped_known: int = 0
+    skipped_not_due: int = 0  # failed recently; asked again once its back-off has passed
+    skipped_slow_host: int = 0
+    no_archive: int = 0  # archive days without an archive page (404), this run and remembered
 
 
 # (canonical URL) -> (etag, last_modified, already stored as an article or duplicate)
 StateLookup = Callable[[list[str]], dict[str, tuple[str | None, str | None, bool]]]
+# canonical URLs -> those that failed recently and are not due again yet
+NotDueLookup = Callable[[list[str]], set[str]]
+@dataclass(frozen=True)
+class FailureBackoff:
+    """How long a URL that failed waits before it is asked again: first_wait_seconds after
+    the first failure, doubling with each failure in a row, at most max_wait_seconds.
+
+    Chosen, not measured: an hourly schedule skips a URL that just failed for one run, and
+    a page that keeps failing is still tried daily (sites restore pages, hosts recover).
+    """
+
+    first_wait_seconds: float = 1800.0
+    max_wait_seconds: float = 86400.0
+
+
+# Refusals that say nothing about the URL itself: asked again on the next run, whatever happened.
+_NO_BACKOFF_PREFIXES = ("refused:", "invalid URL", "skipped:")
+
+
+def backs_off(reason: str) -> bool:
+    """Whether a fetch that failed for this reason waits its back-off before it is asked again."""
+    return not reason.startswith(_NO_BACKOFF_PREFIXES)
 
 
 def web_documents(
-    plan: WebPlan, fetcher: Fetcher, states: StateLookup, report: WebReport
-) -> Iterator[RawDocument | Reject | NotModified]:
-    """Discover, then fetch; every outcome is yielded, nothing raises for a bad URL or a bad page."""
+    plan: WebPlan, fetcher: Fetcher, states: StateLookup, report: WebReport, not_due: NotDueLookup = lambda urls: set(),
+) -> Iterator[RawDocument | Reject | NotModified | NoArchive | FetchedArchive | Skipped]:
+    """Discover, then fetch; every outcome is yielded, nothing raises for a bad URL or a bad page.
+
+    URLs that failed recently (not_due) are not asked again until their back-off has
+    passed, unless plan.refetch.
+    """
+    if plan.refetch:
+        not_due = lambda urls: set()  # noqa: E731
     feeds, sitemaps, archives = list(plan.feeds), list(plan.sitemaps), []
     rules_by_host: dict[str, str] = {}
     if plan.sources is not None:
@@ -78,29 +133,51 @@ def web_documents(
             yield Reject(failure.source, "discover", failure.reason)
         discovered = [item.url for item in found.urls]
     if archives and plan.read_archives and plan.since and plan.until:
-        listed = discover_archives(fetcher, archive_pages(archives, plan.since, plan.until))
+        pages = archive_pages(archives, plan.since, plan.until)
+        known_missing = not_due([canonical_url(page) for page in pages])
+        report.no_archive += len(known_missing)
+        listed = discover_archives(fetcher, [page for page in pages if canonical_url(page) not in known_missing])
         for failure in listed.failures:
-            yield Reject(failure.source, "discover", failure.reason)
+            if failure.status in (404, 410):
+                report.no_archive += 1
+                yield NoArchive(canonical_url(failure.source), f"no archive (HTTP {failure.status})", _now())
+            else:
+                yield Reject(failure.source, "discover", failure.reason)
+        yield from (FetchedArchive(canonical_url(page)) for page in listed.pages_read)
         discovered += [item.url for item in listed.urls]
     report.discovered = len(discovered)
-    requests = list(_requests(explicit, discovered, plan.refetch, states, report))
+    requests = list(_requests(explicit, discovered, plan.refetch, states, report, not_due))
     for item in requests:
         if isinstance(item, NotModified):
             yield item
     wanted = [item for item in requests if isinstance(item, FetchRequest)]
     for result in fetcher.fetch_many(wanted):
+        if result.skipped:
+            report.skipped_slow_host += 1
+            yield Skipped(result.canonical_url, result.reject_reason or "skipped")
+            continue
         yield _outcome(result, rules_by_host)
 
 
-def _requests(explicit: list[str], discovered: list[str], refetch: bool, states: StateLookup, report: WebReport):
-    """Conditional requests for what the warehouse has seen; discovered URLs it holds are skipped unless refetch."""
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _requests(explicit: list[str], discovered: list[str], refetch: bool, states: StateLookup, report: WebReport,
+              not_due: NotDueLookup):
+    """Conditional requests for what the warehouse has seen; discovered URLs it holds are skipped unless refetch,
+    and URLs that failed recently until their back-off has passed."""
     order: dict[str, tuple[str, bool]] = {}
     for url, named in [(u, True) for u in explicit] + [(u, False) for u in discovered]:
         key = canonical_url(url)
         if key not in order or named:
             order[key] = (clean_url(url), named or order.get(key, ("", False))[1])
     known = states(list(order))
+    waiting = not_due(list(order))
     for key, (url, named) in order.items():
+        if key in waiting and not named:  # a URL the user names is asked for now
+            report.skipped_not_due += 1
+            continue
         etag, modified, stored = known.get(key, (None, None, False))
         if stored and not named and not refetch:
             report.skipped_known += 1

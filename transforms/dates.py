@@ -14,6 +14,23 @@ from datetime import datetime, timedelta, timezone
 
 VIETNAM = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
 
+
+
+def parse_moment(name: str, value: "str | datetime | None") -> datetime | None:
+    """A date or time given by a person (the CLI, a deployment parameter): ISO 8601, and
+    Vietnam time when it names no zone. Raises ValueError with a one-line message."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        try:
+            moment = datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            raise ValueError(f"{name}: not a date (YYYY-MM-DD or ISO 8601): {value!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=VIETNAM)
+
+
 _WEEKDAY = r"(?:thứ\s*(?:hai|ba|tư|năm|sáu|bảy|[2-7])|chủ\s*nhật|cn)"
 _DATELINE = re.compile(
     rf"^(?:(?:cập nhật|đăng|ngày đăng|xuất bản)\s*:?\s*)?(?:{_WEEKDAY}\s*,?\s*)?(?:ngày\s*)?"

@@ -30,15 +30,18 @@ from urllib.parse import urlsplit
 
 import trafilatura
 from htmldate import find_date
+from lxml import etree
 from lxml.html import HtmlElement
 from trafilatura.metadata import extract_meta_json, extract_sitename, extract_title, extract_url, examine_meta
 from trafilatura.settings import Document, set_date_params
 from trafilatura.utils import load_html
 
+from transforms.budget import PageLimits
 from transforms.clean import CleaningRules, byline_name, is_headline_like, load_rules
 from transforms.dates import VIETNAM, parse_dateline
 
 EXTRACTOR = "trafilatura"
+LEAN_EXTRACTOR = "tinbai-lean"  # pages over the structural limits (transforms.budget.PageLimits)
 # When trafilatura's extraction finds nothing (or fails on the page), its baseline: the
 # JSON-LD articleBody, <article>, or the page's paragraphs.
 FALLBACK_EXTRACTOR = "trafilatura-baseline"
@@ -114,11 +117,18 @@ class ExtractedPage:
     description: str | None = None  # the page's own summary (meta/og/JSON-LD description)
 
 
-def extract_page(html: bytes | str, url: str | None = None) -> ExtractedPage | None:
-    """Main text and metadata of a page, or None when no text is found."""
+def extract_page(html: bytes | str, url: str | None = None, limits: PageLimits = PageLimits()) -> ExtractedPage | None:
+    """Main text and metadata of a page, or None when no text is found.
+
+    A page over `limits` (element count, nesting depth) is read by `lean_page` instead.
+    """
+    if limits.elements_over(html):
+        return lean_page(html, url, limits)
     tree = load_html(html)
     if tree is None:
         return None
+    if _depth_over(tree, limits.max_depth):
+        return lean_page(html, url, limits)
     extracted = _main_text(tree, url)
     if extracted is None:
         return None
@@ -149,6 +159,36 @@ def extract_page(html: bytes | str, url: str | None = None) -> ExtractedPage | N
         language=_language(tree),
         description=descriptions[0] if descriptions else None,
     )
+
+
+def lean_page(html: bytes | str, url: str | None, limits: PageLimits) -> ExtractedPage | None:
+    """The fallback for pages over the structural limits: the title and the text of the first
+    `max_paragraphs` paragraphs, in linear time (lxml's parser and one pass over `<p>`)."""
+    tree = load_html(html)
+    if tree is None:
+        return None
+    lines = []
+    for paragraph in tree.iter("p"):
+        text = " ".join(paragraph.text_content().split())
+        if text:
+            lines.append(_nfc(text))
+            if len(lines) >= limits.max_paragraphs:
+                break
+    if not lines:
+        return None
+    headline = tree.find(".//h1")
+    title = tree.findtext(".//title") or (headline.text_content() if headline is not None else None)
+    return ExtractedPage(title=_nfc(" ".join(title.split())) if title else None, lines=lines, url=url, site=None,
+                         author=None, published_at=None, date_precision=None, method=LEAN_EXTRACTOR)
+
+
+def _depth_over(tree: HtmlElement, max_depth: int) -> bool:
+    depth = 0
+    for event, _ in etree.iterwalk(tree, events=("start", "end")):
+        depth += 1 if event == "start" else -1
+        if depth > max_depth:
+            return True
+    return False
 
 
 def _main_text(tree: HtmlElement, url: str | None) -> tuple[str, str] | None:

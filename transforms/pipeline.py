@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
+from transforms.budget import DEFAULT_DOCUMENT_SECONDS, TooSlow, cpu_budget
 from transforms.clean import RULES_PATH, CleaningRules, clean_lines, is_furniture, load_rules, site_template_lines
 from transforms.dates import VIETNAM, infer_from_lead, parse_dateline
 from transforms.decode import DecodeError, decode_bytes, sniff_format
@@ -48,13 +49,21 @@ class _Rejected(Exception):
         self.stage, self.reason = stage, reason
 
 
-def transform_batch(documents: list[RawDocument], rules_path: Path = RULES_PATH) -> list[Processed]:
-    """Transform a batch; lines that recur across a site's documents in the batch count as template."""
+def transform_batch(documents: list[RawDocument], rules_path: Path = RULES_PATH,
+                    document_seconds: float | None = DEFAULT_DOCUMENT_SECONDS) -> list[Processed]:
+    """Transform a batch; lines that recur across a site's documents in the batch count as template.
+
+    Each document may use `document_seconds` of CPU to be extracted and as much to be
+    cleaned (see transforms.budget); over it, it is one reject and the batch goes on.
+    """
     rules = load_rules(rules_path)
     drafts: list[_Draft | Processed] = []
     for document in documents:
         try:
-            drafts.append(_draft(document, rules))
+            with cpu_budget(document_seconds):
+                drafts.append(_draft(document, rules))
+        except TooSlow:
+            drafts.append(_reject(document, _too_slow("parse", document_seconds)))
         except _Rejected as rejected:
             drafts.append(_reject(document, rejected))
         except Exception as error:  # one odd document never costs the batch: it becomes a reject
@@ -69,9 +78,13 @@ def transform_batch(documents: list[RawDocument], rules_path: Path = RULES_PATH)
             continue
         try:
             own_rules = load_rules(Path(draft.document.rules_path)) if draft.document.rules_path else rules
-            article = _finish(draft, own_rules, templates.get(draft.site or "", frozenset()))
+            with cpu_budget(document_seconds):
+                article = _finish(draft, own_rules, templates.get(draft.site or "", frozenset()))
+                enrichment = enrich(article.title, article.text)
             results.append(Processed(document=draft.document, format=draft.format, article=article,
-                                     enrichment=enrich(article.title, article.text)))
+                                     enrichment=enrichment))
+        except TooSlow:
+            results.append(_reject(draft.document, _too_slow("clean", document_seconds), draft.format))
         except _Rejected as rejected:
             results.append(_reject(draft.document, rejected, draft.format))
         except Exception as error:
@@ -81,6 +94,10 @@ def transform_batch(documents: list[RawDocument], rules_path: Path = RULES_PATH)
     for index, print_ in zip(articles, prints):
         results[index] = replace(results[index], fingerprint=print_)
     return results
+
+
+def _too_slow(stage: str, seconds: float | None) -> _Rejected:
+    return _Rejected(stage, f"too slow to extract (over {seconds:g} s of CPU)")
 
 
 def _unexpected(stage: str, error: Exception) -> _Rejected:

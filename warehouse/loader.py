@@ -130,14 +130,27 @@ def load_batch(
     read_rejects: list[Reject] = (),
     seen_at: datetime | None = None,
     not_modified: list[tuple[str, datetime]] = (),
+    failures: "FetchFailureUpdate | None" = None,
 ) -> BatchCounts:
     """Load one batch in one transaction: raw documents, rejects, and articles deduplicated against the warehouse.
 
-    not_modified: (URL, time) of 304 answers, whose fetch state is brought up to date.
+    not_modified: (URL, time) of 304 answers, whose fetch state is brought up to date;
+    failures: the batch's fetch failures and successes, for the per-URL back-off.
     """
     with transaction(con):
         record_fetches(con, [], not_modified)
+        if failures is not None:
+            record_fetch_failures(con, failures.failed, failures.succeeded, failures.first_wait_seconds,
+                                  failures.max_wait_seconds)
         return load_articles(con, run_id, results, list(read_rejects), seen_at or _now())
+
+
+@dataclass(frozen=True)
+class FetchFailureUpdate:
+    failed: list[FetchFailure]
+    succeeded: list[str]  # canonical URLs fetched (200 or 304) in the batch
+    first_wait_seconds: float
+    max_wait_seconds: float
 
 
 @contextmanager
@@ -266,6 +279,51 @@ def record_fetches(con, documents: list, not_modified: list[tuple[str, datetime]
             )
     for url, fetched_at in not_modified:
         con.execute("UPDATE fetch_state SET last_fetched_at = ?, http_status = 304 WHERE url = ?", [fetched_at, url])
+
+
+FAILURE_COLUMNS = {"url": pa.string(), "kind": pa.string(), "last_reason": pa.string(), "failed_at": _TIME}
+
+
+@dataclass(frozen=True)
+class FetchFailure:
+    url: str  # canonical
+    kind: str  # 'page' or 'archive'
+    reason: str
+    failed_at: datetime
+
+
+def record_fetch_failures(con, failures: list[FetchFailure], succeeded: list[str],
+                          first_wait_seconds: float, max_wait_seconds: float) -> None:
+    """Count failures in a row per URL and when to ask again (the wait doubles, capped); forget successes."""
+    if succeeded:
+        with registered(con, batch_succeeded={"url": pa.array(sorted(set(succeeded)), pa.string())}):
+            con.execute("DELETE FROM fetch_failures WHERE url IN (SELECT url FROM batch_succeeded)")
+    latest = {failure.url: failure for failure in failures}
+    if not latest:
+        return
+    rows = [{"url": f.url, "kind": f.kind, "last_reason": f.reason, "failed_at": f.failed_at} for f in latest.values()]
+    with registered(con, batch_failures=_arrays(FAILURE_COLUMNS, rows)):
+        con.execute(
+            "MERGE INTO fetch_failures USING batch_failures AS b ON fetch_failures.url = b.url"
+            " WHEN MATCHED THEN UPDATE SET failures = fetch_failures.failures + 1, last_reason = b.last_reason,"
+            " kind = b.kind, last_failed_at = b.failed_at,"
+            " next_attempt_at = b.failed_at + to_seconds(least(?, ? * pow(2, fetch_failures.failures)))"
+            " WHEN NOT MATCHED THEN INSERT (url, kind, failures, last_reason, first_failed_at, last_failed_at,"
+            " next_attempt_at) VALUES (b.url, b.kind, 1, b.last_reason, b.failed_at, b.failed_at,"
+            " b.failed_at + to_seconds(least(?, ?)))",
+            [max_wait_seconds, first_wait_seconds, max_wait_seconds, first_wait_seconds],
+        )
+
+
+def urls_not_due(con, urls: list[str], now: datetime) -> set[str]:
+    """Which of these canonical URLs failed recently enough that they are not to be asked yet."""
+    if not urls:
+        return set()
+    with registered(con, batch_urls={"url": pa.array(urls, pa.string())}):
+        rows = con.execute(
+            "SELECT f.url FROM fetch_failures f JOIN batch_urls b ON f.url = b.url WHERE f.next_attempt_at > ?", [now]
+        ).fetchall()
+    return {row[0] for row in rows}
 
 
 def fetch_states(con, urls: list[str]) -> dict[str, tuple[str | None, str | None, bool]]:

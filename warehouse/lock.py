@@ -64,11 +64,21 @@ def _seconds_setting(name: str, default: float) -> float:
 
 @contextmanager
 def writer_lock(database, flow: str, wait_seconds: float | None = None):
-    """Hold the warehouse's writer lock for the block; wait up to `wait_seconds` for it."""
+    """Hold the warehouse's writer lock for the block; wait up to `wait_seconds` for it.
+
+    Everything a writing process does to the warehouse happens under this lock, its
+    start-up checks and migrations included: a DuckLake catalog (SQLite above all) does
+    not take a second process's catalog transaction in the middle of a writer's batches.
+    """
     wait = writer_wait_seconds() if wait_seconds is None else wait_seconds
     path = lock_path(database)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle = open(path, "a+", encoding="utf-8")
+    from warehouse.connection import WarehouseError  # that module imports this one
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path, "a+", encoding="utf-8")
+    except OSError as error:
+        raise WarehouseError(f"cannot create the warehouse folder {path.parent}: {error.strerror}") from error
     try:
         deadline = time.monotonic() + wait
         while True:
@@ -89,6 +99,20 @@ def writer_lock(database, flow: str, wait_seconds: float | None = None):
         yield
     finally:
         handle.close()  # closing the descriptor releases the flock
+
+
+def check_writable(database, open_warehouse: Callable[[], object]) -> None:
+    """Fail now, before a run starts, on a warehouse that cannot be opened and migrated.
+
+    The check takes the writer lock without waiting: when another run holds it, that run
+    is writing the same warehouse (so it opens), and touching the catalog now is exactly
+    what must not happen beside it; the run will wait its turn for the lock anyway.
+    """
+    try:
+        with writer_lock(database, "start-up check", wait_seconds=0):
+            open_warehouse()
+    except WarehouseBusy:
+        return
 
 
 def _holder(path: Path) -> str:
