@@ -14,6 +14,9 @@ PREFECT_DEFAULTS = {
     # The ephemeral server otherwise logs "Failed to send telemetry" and, at times, a
     # "database is locked" traceback at exit.
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    # ...and the client's own SDK telemetry prints a first-run notice on a terminal unless
+    # DO_NOT_TRACK is set (prefect/_internal/analytics/enabled.py in Prefect 3.8.8).
+    "DO_NOT_TRACK": "1",
     # A cold ephemeral start (new PREFECT_HOME, migrations) takes ~14 s here; the
     # default 20 s timeout is too tight on a busy 2-core machine.
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",

@@ -142,8 +142,15 @@ def _stop(signum, frame):
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+    previous = {number: signal.signal(number, _stop) for number in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        return _handle(args)
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _handle(args: argparse.Namespace) -> int:
     try:
         return args.handler(args)
     except CliError as error:
@@ -262,6 +269,16 @@ def _prepare_writing(args: argparse.Namespace, sources: str | None, sites: list[
         raise UsageError("--batch-size must be at least 1")
     if sources and not os.path.lexists(sources):
         raise UsageError(f"no such file or directory: {sources}")
+    from flows.parallel import RunnerError, RunnerSettings, check_scheduler
+
+    try:
+        runner = RunnerSettings.resolve(getattr(args, "runner", None), getattr(args, "dask_address", None))
+        if runner.dask_address:
+            check_scheduler(runner.dask_address)
+    except RunnerError as error:
+        raise CliError(str(error)) from error
+    except ValueError as error:
+        raise UsageError(str(error)) from error
     from flows.config import ConfigError, load_sources
     from transforms.clean import RulesError, load_rules
     from warehouse.connection import WarehouseError, connect, resolve_path

@@ -15,14 +15,16 @@ from __future__ import annotations
 import functools
 import multiprocessing
 import os
+import socket
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from typing import Protocol
+from urllib.parse import urlsplit
 
 from transforms.models import Processed, RawDocument
-from transforms.budget import document_seconds
+from transforms.budget import document_seconds as budget_setting
 from transforms.pipeline import transform_batch
 
 RUNNERS = ("local", "dask")
@@ -35,6 +37,31 @@ MIN_CHUNK = 50
 # chunk, where the per-document CPU budget holds (transforms.budget) and a stop can kill it.
 # The five seeds are 23 KB; a typical news page 100-300 KB.
 MAX_IN_PROCESS_BYTES = 1024 * 1024
+
+
+# How long a Dask scheduler address is tried before the run gives up on it (distributed's
+# own connect timeout is 30 s, and its failure a page of traceback).
+SCHEDULER_CONNECT_SECONDS = 10.0
+
+
+class RunnerError(ValueError):
+    """The runner cannot be used; the message is one line for the user."""
+
+
+def check_scheduler(address: str, timeout: float = SCHEDULER_CONNECT_SECONDS) -> None:
+    """Raise RunnerError unless a TCP connection to the scheduler opens within `timeout` seconds."""
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        host, port = None, None
+    if parts.scheme not in ("tcp", "tls") or not host or not port:
+        raise RunnerError(f"not a Dask scheduler address (tcp://HOST:PORT): {address!r}")
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as error:
+        reason = "timed out" if isinstance(error, TimeoutError) else (error.strerror or str(error))
+        raise RunnerError(f"cannot reach the Dask scheduler at {address} within {timeout:g} s: {reason}") from None
 
 
 def default_workers() -> int:
@@ -103,12 +130,14 @@ class TransformPool:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["transforms.pipeline"])
         self._executor = ProcessPoolExecutor(self.workers, mp_context=context)
+        self.document_seconds = budget_setting()  # read here: workers fork from an older process
 
     def transform(self, documents: list[RawDocument]) -> list[Processed]:
         chunks = chunk_documents(documents, self.workers)
         if len(chunks) == 1 and sum(len(document.content) for document in documents) <= MAX_IN_PROCESS_BYTES:
             return transform_batch(documents)
-        slim = [result for chunk in self._executor.map(_transform_without_documents, chunks) for result in chunk]
+        work = functools.partial(_transform_without_documents, document_seconds=self.document_seconds)
+        slim = [result for chunk in self._executor.map(work, chunks) for result in chunk]
         return _with_documents(slim, documents)
 
     def close(self, abort: bool = False) -> None:
@@ -157,6 +186,7 @@ class DaskTransformer:
                 from prefect_dask import DaskTaskRunner
 
                 if self.address:
+                    check_scheduler(self.address)
                     runner = DaskTaskRunner(address=self.address)
                 else:
                     runner = DaskTaskRunner(
@@ -219,9 +249,10 @@ def _context_for_workers():
         yield
 
 
-def _transform_without_documents(documents: list[RawDocument]) -> list[Processed]:
+def _transform_without_documents(documents: list[RawDocument], document_seconds: float | None = None) -> list[Processed]:
     """Worker side: the caller has the documents already, so they are not sent back."""
-    return [replace(result, document=None) for result in transform_batch(documents, document_seconds=document_seconds())]
+    budget = document_seconds if document_seconds is not None else budget_setting()
+    return [replace(result, document=None) for result in transform_batch(documents, document_seconds=budget)]
 
 
 def _with_documents(results: list[Processed], documents: list[RawDocument]) -> list[Processed]:

@@ -27,6 +27,7 @@ from flows.runs import writing_run
 from transforms.clean import RULES_PATH, load_rules
 from transforms.html import EXTRACTOR_VERSION as HTML_EXTRACTOR_VERSION
 from transforms.models import Processed, RawDocument
+from transforms.dates import parse_moment
 from warehouse.connection import opened, resolve_path
 from warehouse.loader import load_articles, transaction
 from warehouse.reprocessing import (
@@ -79,18 +80,21 @@ def reprocess(
     """
     logger = get_run_logger()
     started = time.perf_counter()
-    rules = load_rules(RULES_PATH)
-    runner_settings = RunnerSettings.resolve(runner, dask_address, workers)
-    selection = Selection(
-        since=datetime.fromisoformat(since) if since else None, until=datetime.fromisoformat(until) if until else None,
-        site=site, outdated_only=not all_versions, current_versions=(rules.version, HTML_EXTRACTOR_VERSION),
-        current_cleaner=rules.version,
-    )
     parameters = {"since": since, "until": until, "site": site, "all_versions": all_versions, "batch_size": batch_size}
-    job_key = _job_key(parameters, selection)
     summary = ReprocessSummary(run_id="", database=str(resolve_path(db)))
     with writing_run(db, "reprocess", parameters, summary) as run:
         summary.run_id = run.run_id
+        # Checked inside the run: a run refused for a bad parameter is in `runs`, failed, with why.
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, not {batch_size}")
+        rules = load_rules(RULES_PATH)
+        runner_settings = RunnerSettings.resolve(runner, dask_address, workers)
+        selection = Selection(
+            since=parse_moment("since", since), until=parse_moment("until", until),
+            site=site, outdated_only=not all_versions, current_versions=(rules.version, HTML_EXTRACTOR_VERSION),
+            current_cleaner=rules.version,
+        )
+        job_key = _job_key(parameters, selection)
         with opened(run.database) as con:
             done, after = job_cursor(con, job_key)
         summary.resumed_after = done

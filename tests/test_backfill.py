@@ -8,7 +8,7 @@ import re
 
 from werkzeug import Response
 
-from conftest import FIXTURES, raw, run_tinbai, seed_paths
+from conftest import FIXTURES, raw, rows, run_tinbai, seed_paths
 from flows.ingest import backfill
 from transforms.pipeline import transform_batch
 
@@ -56,6 +56,8 @@ def archive_site(httpserver, tmp_path):
                                                                       content_type="text/html; charset=utf-8")
 
     def archive(request):
+        if request.path.startswith("/ngay/2026-02-2"):  # the site kept no archive of those days
+            return Response("<h1>404</h1>", status=404, content_type="text/html")
         links = '<a href="/">Trang chủ</a><a href="/thoi-su/">Thời sự</a><a href="/tag/ha-noi">Hà Nội</a>'
         if request.path == "/ngay/2026-02-10.html":
             links += '<a href="/2026/02/nam.html">Bài năm</a><a href="/2026/02/ba.html?utm_source=archive">Bài ba</a>'
@@ -95,6 +97,13 @@ def test_backfill_fetches_the_range_and_a_rerun_fetches_nothing_again(archive_si
                      db=str(db), allow_private=True, workers=1)
     assert (again.loaded, again.read, again.unchanged) == (0, 0, 3)
     assert not [path for path in fetched(httpserver, before) if path.startswith(("/2026/", "/khong"))]  # articles
+    # days without an archive page (404) are remembered once, not rejected, and not asked again at once
+    missing_days = [f"/ngay/2026-02-{day}.html" for day in range(20, 29)]
+    assert summary.no_archive == again.no_archive == len(missing_days)
+    assert not set(missing_days) & set(fetched(httpserver, before))
+    assert rows(db, "SELECT count(*), min(kind), min(last_reason), max(failures) FROM fetch_failures") == [
+        (len(missing_days), "archive", "no archive (HTTP 404)", 1)]
+    assert rows(db, "SELECT count(*) FROM rejects") == [(0,)]
 
 
 def test_backfill_cli_checks_its_options(archive_site, db):

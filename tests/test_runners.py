@@ -3,6 +3,7 @@ local pool's articles, duplicates and rejects, through real Prefect flow runs.""
 from __future__ import annotations
 
 import gzip
+import socket
 import time
 from itertools import islice
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 from conftest import SEEDS, rows, shared_path
 from flows.cli import main
 from flows.ingest import ingest
-from flows.parallel import RunnerSettings, chunk_documents
+from flows.parallel import SCHEDULER_CONNECT_SECONDS, RunnerSettings, chunk_documents
 from flows.reprocess import reprocess
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
@@ -125,8 +126,20 @@ def test_the_cli_passes_the_runner_and_an_address_alone_means_dask(db, dask_clus
     (run_id,) = rows(db, "SELECT run_id FROM runs")[0]
     assert len(chunk_task_runs(run_id, 1)) == 1  # the five seeds: one chunk, still shipped
 
-    assert main(["reprocess", "--db", str(db), "--runner", "local", "--dask-address", "tcp://127.0.0.1:1"]) == 1
+    assert main(["reprocess", "--db", str(db), "--runner", "local", "--dask-address", "tcp://127.0.0.1:1"]) == 2
     assert "needs runner 'dask'" in capsys.readouterr().err
+
+
+def test_an_unreachable_scheduler_is_one_line_before_the_run_starts(db, capsys):
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    started = time.monotonic()
+    assert main(["ingest", str(SEEDS), "--db", str(db), "--dask-address", f"tcp://127.0.0.1:{port}"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"cannot reach the Dask scheduler at tcp://127.0.0.1:{port} within 10 s" in err
+    assert time.monotonic() - started < SCHEDULER_CONNECT_SECONDS
+    assert not db.exists() or rows(db, "SELECT count(*) FROM runs") == [(0,)]
 
 
 def test_runner_settings_from_parameters_and_environment(monkeypatch):

@@ -47,8 +47,9 @@ class PageLimits:
         return count if count > self.max_elements else None
 
 
-class TooSlow(Exception):
-    """The document used up its CPU budget."""
+class TooSlow(BaseException):
+    """The document used up its CPU budget. A BaseException, as KeyboardInterrupt is: the
+    extractors' own `except Exception` fallbacks must not swallow it and carry on."""
 
 
 def document_seconds() -> float | None:
