@@ -10,6 +10,9 @@ workers are processes of their own). Exits 1 when a good page is missing or doub
 faulty page is loaded or rejected for another reason, the second run adds anything, or
 the first run is over budget.
 
+Then one slow host: the site's slow URLs (stalls, drips, dripped headers) fetched with the
+fetcher's slow-host budget and without it, the time of each and the ratio.
+
 Then the crash loop of tests/crashloop.py with the full count (CI kills 3 runs): `tinbai
 ingest` of 3,000 records killed with SIGKILL at random points of its loads N times, then a
 run to the end; prints the kills, partial batches found after them, rows lost and doubled.
@@ -31,7 +34,8 @@ os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
 
 # imported once the path and the logging level are set
 from crashloop import crash_loop  # noqa: E402
-from faultserver import FAST_TIMEOUTS, FAULTS, FaultSite, audit, table_counts  # noqa: E402
+from faultserver import FAST_TIMEOUTS, FAULTS, FaultSite, audit, fetch_settings_of, table_counts  # noqa: E402
+from flows.fetch import Fetcher, FetchSettings  # noqa: E402
 from flows.ingest import ingest  # noqa: E402
 
 DEFAULT_BUDGET_SECONDS = 120.0
@@ -62,11 +66,12 @@ def main() -> int:
             expected = "must load" if fault.stage is None else f"reject at {fault.stage}"
             print(f"  {fault.name:28} x{fault.count:<3} {expected}")
         rss_before = rss_kib()
-        counts = []
+        counts, walls = [], []
         for run in (1, 2):
             started = time.perf_counter()
             summary = ingest(sources=str(sources), db=str(db), allow_private=True)
             wall = time.perf_counter() - started
+            walls.append(wall)
             result = audit(db, site)
             counts.append(table_counts(db))
             print(f"\nrun {run}: {result.loaded}/{result.expected_loaded} pages loaded, read {summary.read}, "
@@ -86,7 +91,11 @@ def main() -> int:
                 failed = True
                 print(f"  PROBLEM the rerun changed the warehouse: {counts[0]} -> {counts[1]}")
             else:
-                print(f"  the rerun added nothing: {counts[1]}")
+                print(f"  the rerun added nothing: {counts[1]}; {summary.skipped_not_due} URLs that failed were not"
+                      f" asked again (back-off); {wall:.1f} s, {wall / walls[0]:.2f}x the first run")
+        print(f"\nslow host: {sum(1 for e in site.entries if e.fault and e.fault.name.startswith(('stall', 'drip')))}"
+              " slow URLs of one host")
+        _slow_host(site)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(f"\npeak RSS of this process: {peak / 1024:.0f} MiB (before the runs {rss_before / 1024:.0f} MiB, "
           f"+{(peak - rss_before) / 1024:.0f} MiB)")
@@ -95,6 +104,23 @@ def main() -> int:
     print("FAILED" if failed else "ok: every good page loaded once, every faulty one rejected for its fault"
           + (", nothing lost or doubled by the kills" if args.kills else ""))
     return 1 if failed else 0
+
+
+def _slow_host(site: FaultSite) -> None:
+    """The site's slow URLs, with the slow-host budget (the default) and without it."""
+    slow = [site.url(entry) for entry in site.entries
+            if entry.fault and entry.fault.name.startswith(("stall", "drip"))]
+    knobs = {**fetch_settings_of(FAST_TIMEOUTS), "allow_private": True, "host_interval": 0.0}
+    timings = {}
+    for label, budget in (("with the budget", FetchSettings().slow_host_budget), ("without", len(slow) + 1)):
+        with Fetcher(FetchSettings(**{**knobs, "slow_host_budget": budget})) as fetcher:
+            started = time.perf_counter()
+            results = list(fetcher.fetch_many(slow))
+            timings[label] = time.perf_counter() - started
+        skipped = sum(result.skipped for result in results)
+        print(f"  {label:16} (budget {budget:2}): {timings[label]:5.1f} s, {len(results) - skipped} asked,"
+              f" {skipped} skipped")
+    print(f"  one slow host costs {timings['without'] / timings['with the budget']:.2f}x less with the budget")
 
 
 def _crashes(kills: int) -> bool:

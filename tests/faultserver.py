@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 import duckdb
 
 from conftest import encode_cp1258
+from flows.config import FETCH_KEYS
 from flows.fetch import FetchSettings, canonical_url
 
 SITE_NAME = "Báo Lỗi Mạng"
@@ -70,6 +71,11 @@ thể thao bóng đá du lịch lễ hội di tích môi trường rác thải k
 an toàn an ninh trật tự phòng chống dịch bệnh vắc xin tiêm chủng khám chữa bệnh
 cho biết khẳng định nhấn mạnh yêu cầu đề nghị chỉ đạo triển khai thực hiện hoàn thành
 """.split())
+
+
+def fetch_settings_of(sources_defaults: dict) -> dict:
+    """FetchSettings keyword arguments for the sources-file keys the fault site uses."""
+    return {FETCH_KEYS[key][0]: value for key, value in sources_defaults.items()}
 
 
 @dataclass(frozen=True)

@@ -249,7 +249,7 @@ def test_headers_dripped_byte_by_byte_are_cut_at_the_total_timeout_and_not_retri
         elapsed = time.monotonic() - started
     assert result.reject_reason == "too slow: response headers not complete after 1 s"
     assert result.attempts == 1 and site.requests.count("/bai.html") == 1
-    assert elapsed < 2.0  # read_timeout alone never fires: a byte comes every 0.05 s
+    assert elapsed < 4.0  # the drip lasts 40 s, and read_timeout alone never fires: a byte comes every 0.05 s
 
 
 def test_a_host_too_slow_too_often_has_the_rest_of_its_urls_skipped():
