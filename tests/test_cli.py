@@ -90,3 +90,22 @@ def test_reprocess_prints_what_changed(loaded_db):
     lines = {line.split("│")[1].strip(): line.split("│")[2].strip() for line in result.stdout.splitlines() if line.count("│") == 3}
     assert lines["articles rebuilt"] == "5" and lines["unchanged, versions updated"] == "5"
     assert lines["changed, replaced in place"] == "0"
+
+
+def test_a_run_whose_every_url_is_private_names_allow_private(tmp_path):
+    result = run_tinbai("ingest", "http://127.0.0.1:9/tin/bai-1.html", "http://localhost:9/tin/bai-2.html",
+                        "--db", str(tmp_path / "w.duckdb"))
+    assert result.returncode == 0, result.stderr
+    assert "rejected 2 × refused: host resolves to a loopback address (127.0.0.1)" in result.stdout
+    assert result.stderr.strip().splitlines() == [
+        "tinbai: every URL (2) was refused as a private or loopback address; pass --allow-private to fetch from such"
+        " hosts (tests, intranets)"]
+
+
+def test_backfill_says_its_own_name(tmp_path):
+    sources = tmp_path / "sources.toml"
+    sources.write_text('[[site]]\nname = "mot"\nsitemaps = ["http://127.0.0.1:9/sitemap.xml"]\n', encoding="utf-8")
+    result = run_tinbai("backfill", "--sources", str(sources), "--since", "2026-01-01", "--until", "2026-01-02",
+                        "--db", str(tmp_path / "w.duckdb"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("tinbai backfill: run ")

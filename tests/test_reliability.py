@@ -126,3 +126,40 @@ def _descendants(pid: int) -> list[int]:
 def _alive(pid: int) -> bool:
     status = Path(f"/proc/{pid}/status")
     return status.exists() and "\nState:\tZ" not in status.read_text()
+
+
+def test_a_failed_url_waits_out_its_backoff_unless_refetched(httpserver, tmp_path, prefect_server):
+    from datetime import timedelta
+
+    from werkzeug import Response
+
+    state = {"status": 503}
+    page = ("<html><head><title>Bài đã trở lại</title></head><body><article>"
+            + "<p>Đoạn văn của một bài báo thật dài, kể chuyện thời sự trong tuần ở Hà Nội và các tỉnh lân cận.</p>" * 5
+            + "</article></body></html>")
+    httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
+    httpserver.expect_request("/tin/bai-1.html").respond_with_handler(
+        lambda request: Response(page if state["status"] == 200 else "<h1>bảo trì</h1>", status=state["status"],
+                                 content_type="text/html; charset=utf-8"))
+    httpserver.expect_request("/rss").respond_with_data(
+        f'<rss version="2.0"><channel><item><link>{httpserver.url_for("/tin/bai-1.html")}</link></item></channel></rss>',
+        content_type="application/rss+xml")
+    sources = tmp_path / "sources.toml"
+    sources.write_text(f'[defaults]\nrate_limit_seconds = 0.01\nretries = 0\n\n[[site]]\nname = "mot"\n'
+                       f'feeds = ["{httpserver.url_for("/rss")}"]\n', encoding="utf-8")
+    db = tmp_path / "w.duckdb"
+
+    def asked() -> int:
+        return sum(1 for request, _ in httpserver.log if request.path == "/tin/bai-1.html")
+
+    first = ingest(sources=str(sources), db=str(db), allow_private=True)
+    assert (first.rejected, asked()) == (1, 1)
+    again = ingest(sources=str(sources), db=str(db), allow_private=True)
+    assert (again.skipped_not_due, again.rejected, asked()) == (1, 0, 1)  # not due: not asked
+    forced = ingest(sources=str(sources), db=str(db), allow_private=True, refetch=True)
+    assert (forced.skipped_not_due, asked()) == (0, 2)
+    ((failures, reason, wait),) = rows(db, "SELECT failures, last_reason, next_attempt_at - last_failed_at FROM fetch_failures")
+    assert (failures, reason, wait) == (2, "HTTP 503 SERVICE UNAVAILABLE (after 1 attempt)", timedelta(hours=1))
+    state["status"] = 200
+    back = ingest(sources=str(sources), db=str(db), allow_private=True, refetch=True)
+    assert back.loaded == 1 and rows(db, "SELECT count(*) FROM fetch_failures") == [(0,)]
