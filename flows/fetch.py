@@ -54,6 +54,9 @@ from flows.sources import MAX_INPUT_BYTES
 from transforms.decode import sniff_format
 
 LOGGER = logging.getLogger(__name__)
+# urllib3 logs a warning with a traceback for headers it cannot parse: what a watchdog cut
+# mid-header (or a broken server) leaves. The fetch's reject already says what happened.
+logging.getLogger("urllib3.connection").setLevel(logging.ERROR)
 
 USER_AGENT = "tinbai/0.1 (+https://github.com/tinbai/tinbai)"
 
