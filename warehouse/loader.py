@@ -130,7 +130,7 @@ def load_batch(
     read_rejects: list[Reject] = (),
     seen_at: datetime | None = None,
     not_modified: list[tuple[str, datetime]] = (),
-    failures: "FetchFailureUpdate | None" = None,
+    failures: FetchFailureUpdate | None = None,
 ) -> BatchCounts:
     """Load one batch in one transaction: raw documents, rejects, and articles deduplicated against the warehouse.
 
