@@ -29,7 +29,7 @@ from flows.progress import batch_done, run_stopping
 from flows.runs import writing_run
 from flows.sources import discover, iter_documents
 from flows.web import (
-    FailureBackoff, FetchedArchive, NoArchive, NotModified, Skipped, WebPlan, WebReport, backs_off, web_documents,
+    FailureBackoff, FetchedArchive, NoArchive, NotModified, WebPlan, WebReport, backs_off, web_documents,
 )
 from transforms.clean import load_rules
 from transforms.dates import parse_moment
@@ -282,7 +282,7 @@ def _fetch_failures(batch: list, read_rejects: list[Reject], backoff: FailureBac
     """The batch's changes to the per-URL failure state: what failed (and waits), what was fetched (and is forgiven)."""
     now = _utc_now()
     failed = [FetchFailure(r.source, "page", r.reason, now) for r in read_rejects if r.stage == "fetch" and backs_off(r.reason)]
-    failed += [FetchFailure(item.url, "archive", item.reason, item.checked_at) for item in batch if isinstance(item, NoArchive)]
+    failed += [FetchFailure(item.url, "archive", item.reason, now) for item in batch if isinstance(item, NoArchive)]
     succeeded = [item.source for item in batch if isinstance(item, RawDocument) and item.http is not None]
     succeeded += [item.source for item in batch if isinstance(item, NotModified) and item.fetched_at is not None]
     succeeded += [item.url for item in batch if isinstance(item, FetchedArchive)]

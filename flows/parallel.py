@@ -225,7 +225,7 @@ class _Chunk:
 
 
 def _transform_chunk(chunk: _Chunk) -> list[Processed]:
-    return _transform_without_documents(chunk.documents)
+    return _transform_without_documents(chunk.documents, budget_setting())  # a thread: only the page limits hold
 
 
 @contextmanager
@@ -249,10 +249,9 @@ def _context_for_workers():
         yield
 
 
-def _transform_without_documents(documents: list[RawDocument], document_seconds: float | None = None) -> list[Processed]:
+def _transform_without_documents(documents: list[RawDocument], document_seconds: float | None) -> list[Processed]:
     """Worker side: the caller has the documents already, so they are not sent back."""
-    budget = document_seconds if document_seconds is not None else budget_setting()
-    return [replace(result, document=None) for result in transform_batch(documents, document_seconds=budget)]
+    return [replace(result, document=None) for result in transform_batch(documents, document_seconds=document_seconds)]
 
 
 def _with_documents(results: list[Processed], documents: list[RawDocument]) -> list[Processed]:

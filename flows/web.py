@@ -6,7 +6,7 @@ it does with local files.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Callable, Iterator
 
 from flows.config import SourcesConfig
@@ -47,7 +47,6 @@ class NoArchive:
 
     url: str
     reason: str
-    checked_at: datetime
 
 
 @dataclass(frozen=True)
@@ -55,14 +54,6 @@ class FetchedArchive:
     """An archive page read this run: any failure state it had is forgotten."""
 
     url: str
-
-
-@dataclass(frozen=True)
-class Skipped:
-    """A URL not requested this run: its host had been too slow too often. Asked again next run."""
-
-    url: str
-    reason: str
 
 
 @dataclass
@@ -102,7 +93,7 @@ def backs_off(reason: str) -> bool:
 
 def web_documents(
     plan: WebPlan, fetcher: Fetcher, states: StateLookup, report: WebReport, not_due: NotDueLookup = lambda urls: set(),
-) -> Iterator[RawDocument | Reject | NotModified | NoArchive | FetchedArchive | Skipped]:
+) -> Iterator[RawDocument | Reject | NotModified | NoArchive | FetchedArchive]:
     """Discover, then fetch; every outcome is yielded, nothing raises for a bad URL or a bad page.
 
     URLs that failed recently (not_due) are not asked again until their back-off has
@@ -140,7 +131,7 @@ def web_documents(
         for failure in listed.failures:
             if failure.status in (404, 410):
                 report.no_archive += 1
-                yield NoArchive(canonical_url(failure.source), f"no archive (HTTP {failure.status})", _now())
+                yield NoArchive(canonical_url(failure.source), f"no archive (HTTP {failure.status})")
             else:
                 yield Reject(failure.source, "discover", failure.reason)
         yield from (FetchedArchive(canonical_url(page)) for page in listed.pages_read)
@@ -152,15 +143,10 @@ def web_documents(
             yield item
     wanted = [item for item in requests if isinstance(item, FetchRequest)]
     for result in fetcher.fetch_many(wanted):
-        if result.skipped:
+        if result.skipped:  # not a reject: asked again next run
             report.skipped_slow_host += 1
-            yield Skipped(result.canonical_url, result.reject_reason or "skipped")
             continue
         yield _outcome(result, rules_by_host)
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def _requests(explicit: list[str], discovered: list[str], refetch: bool, states: StateLookup, report: WebReport,

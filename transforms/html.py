@@ -122,13 +122,12 @@ def extract_page(html: bytes | str, url: str | None = None, limits: PageLimits =
 
     A page over `limits` (element count, nesting depth) is read by `lean_page` instead.
     """
-    if limits.elements_over(html):
-        return lean_page(html, url, limits)
+    too_many = limits.too_many_elements(html)  # counted on the bytes, before the parse
     tree = load_html(html)
     if tree is None:
         return None
-    if _depth_over(tree, limits.max_depth):
-        return lean_page(html, url, limits)
+    if too_many or _depth_over(tree, limits.max_depth):
+        return lean_page(tree, url, limits)
     extracted = _main_text(tree, url)
     if extracted is None:
         return None
@@ -161,12 +160,9 @@ def extract_page(html: bytes | str, url: str | None = None, limits: PageLimits =
     )
 
 
-def lean_page(html: bytes | str, url: str | None, limits: PageLimits) -> ExtractedPage | None:
+def lean_page(tree: HtmlElement, url: str | None, limits: PageLimits) -> ExtractedPage | None:
     """The fallback for pages over the structural limits: the title and the text of the first
-    `max_paragraphs` paragraphs, in linear time (lxml's parser and one pass over `<p>`)."""
-    tree = load_html(html)
-    if tree is None:
-        return None
+    `max_paragraphs` paragraphs, in linear time (one pass over `<p>`)."""
     lines = []
     for paragraph in tree.iter("p"):
         text = " ".join(paragraph.text_content().split())
