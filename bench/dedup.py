@@ -44,7 +44,7 @@ def cleaned_texts(limit: int | None) -> list[tuple[str, str, str]]:
     with gzip.open(BAOMOI / "baomoi_21448.jsonl.gz", "rb") as lines:
         for line in itertools.islice(lines, limit):
             record = json.loads(line)
-            documents.append(RawDocument(record["id"], line, T0, ".jsonl", record=record))
+            documents.append(RawDocument(record["id"], line, T0, record=record))
     chunks = [documents[i:i + 1000] for i in range(0, len(documents), 1000)]
     with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("forkserver")) as pool:
         results = [r for chunk in pool.map(transform_batch, chunks) for r in chunk]

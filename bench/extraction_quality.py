@@ -113,7 +113,7 @@ def tinbai_texts(pages: list[EvalPage], workers: int) -> tuple[dict[str, str | N
     received = datetime.now(timezone.utc)
     # The flow reads a folder in sorted path order; the source is the file's path.
     documents = sorted(
-        (RawDocument(f"{page.file}.html", page.html, received, ".html") for page in pages),
+        (RawDocument(f"{page.file}.html", page.html, received) for page in pages),
         key=lambda document: document.source,
     )
     pool = TransformPool(workers)

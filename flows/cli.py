@@ -280,7 +280,7 @@ def _prepare_writing(args: argparse.Namespace, sources: str | None, sites: list[
     except ValueError as error:
         raise UsageError(str(error)) from error
     from flows.config import ConfigError, load_sources
-    from transforms.clean import RulesError, load_rules
+    from transforms.clean import RulesError, load_cleaning_rules
     from warehouse.connection import WarehouseError, connect, resolve_path
     from warehouse.lock import check_writable
 
@@ -292,7 +292,7 @@ def _prepare_writing(args: argparse.Namespace, sources: str | None, sites: list[
                 raise UsageError(f"{sources}: no site named {', '.join(unknown)}")
             for site in config.sites:
                 if site.rules is not None:
-                    load_rules(site.rules)
+                    load_cleaning_rules(site.rules)
         check_writable(resolve_path(args.db), lambda: connect(args.db).close())
     except (ConfigError, RulesError, WarehouseError) as error:
         raise CliError(str(error)) from error

@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flows.fetch import USER_AGENT, FetchSettings
+from transforms.urls import host_of, site_of
 
 DEFAULT_RATE_LIMIT_SECONDS = 1.0
 # Above this a "rate limit" is surely a typo (minutes for seconds): one request an hour.
@@ -88,8 +89,17 @@ class Site:
 
     @property
     def hosts(self) -> tuple[str, ...]:
-        """Hosts of the site's feeds, sitemaps and archives, in order, each once."""
-        return tuple(dict.fromkeys(urlsplit(url).hostname or "" for url in self.feeds + self.sitemaps + self.archives))
+        """Host names of the site's feeds, sitemaps and archives (the machines asked), in order, each once."""
+        return tuple(dict.fromkeys(host_of(url) for url in self._urls))
+
+    @property
+    def site_keys(self) -> tuple[str, ...]:
+        """Site keys (transforms.urls.site_of, port kept) of its feeds, sitemaps and archives: the pages that are its."""
+        return tuple(dict.fromkeys(site_of(url) or "" for url in self._urls))
+
+    @property
+    def _urls(self) -> tuple[str, ...]:
+        return self.feeds + self.sitemaps + self.archives
 
 
 @dataclass(frozen=True)

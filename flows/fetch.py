@@ -52,6 +52,7 @@ from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
 
 from flows.sources import MAX_INPUT_BYTES
 from transforms.decode import sniff_format
+from transforms.urls import host_of
 
 LOGGER = logging.getLogger(__name__)
 # urllib3 logs a warning with a traceback for headers it cannot parse: what a watchdog cut
@@ -533,7 +534,7 @@ class Fetcher:
             reason = (f"refused: scheme '{scheme}' is not http(s)" if scheme not in ("", "http", "https")
                       else f"invalid URL: {url[:200]!r}")
             return self._result(trace, url, reject_reason=reason)
-        host = _host_of(url)
+        host = host_of(url)
         if self.host_is_spent(host):
             return self._result(trace, canonical, skipped=True, reject_reason=(
                 f"skipped: {host} was too slow {self._slow_cuts[host]} times this run"))
@@ -568,7 +569,7 @@ class Fetcher:
         lanes: dict[str, list[FetchRequest]] = {}
         for item in items:
             item = FetchRequest(item) if isinstance(item, str) else item
-            lanes.setdefault(_host_of(item.url), []).append(item)
+            lanes.setdefault(host_of(item.url), []).append(item)
         total = sum(len(lane) for lane in lanes.values())
         if not total:
             return
@@ -627,20 +628,20 @@ class Fetcher:
 
     def _cookie_state(self, url: str) -> frozenset:
         """The cookies the session holds for this URL's host (other hosts' cookies change concurrently)."""
-        host = _host_of(url)
+        host = host_of(url)
         return frozenset((cookie.domain, cookie.path, cookie.name, cookie.value) for cookie in self._session.cookies
                          if host == cookie.domain.lstrip(".") or host.endswith("." + cookie.domain.lstrip(".")))
 
     def _send(self, url: str, headers: dict, kind: Kind | None, trace: _Trace) -> _Response:
         """One hop, with retries on connection errors, timeouts, 429 and 5xx."""
-        gate = self._gate(_host_of(url))
+        gate = self._gate(host_of(url))
         while True:
             gate.wait_turn()
             trace.attempts += 1
             try:
                 return self._exchange(url, headers, kind, trace)
             except _TooSlow:
-                self._count_slow(_host_of(url))
+                self._count_slow(host_of(url))
                 raise
             except _Retryable as retryable:
                 wait = retryable.wait if retryable.wait is not None else self._backoff(trace.retries)
@@ -779,13 +780,6 @@ class Fetcher:
                       attempts=trace.attempts, elapsed=round(time.monotonic() - trace.started, 3))
         values.update(fields)
         return FetchResult(**values)
-
-
-def _host_of(url: str) -> str:
-    try:
-        return (urlsplit(url).hostname or "").lower()
-    except ValueError:
-        return ""
 
 
 def _media_type(content_type: str | None) -> str | None:

@@ -31,7 +31,7 @@ from flows.sources import discover, iter_documents
 from flows.web import (
     FailureBackoff, FetchedArchive, NoArchive, NotModified, WebPlan, WebReport, backs_off, web_documents,
 )
-from transforms.clean import load_rules
+from transforms.clean import load_cleaning_rules
 from transforms.dates import parse_moment
 from transforms.models import Processed, RawDocument, Reject
 from warehouse.connection import opened, resolve_path
@@ -219,7 +219,7 @@ def _web_plan(urls, feeds, sitemaps, sources, sites, since, until, refetch, back
         config = _only_sites(config, sites)
     for site in config.sites if config else ():
         if site.rules is not None:
-            load_rules(site.rules)  # a malformed rule file fails the run now, not in a worker
+            load_cleaning_rules(site.rules)  # a malformed rule file fails the run now, not in a worker
     return WebPlan(
         urls=tuple(urls or ()), feeds=tuple(feeds or ()), sitemaps=tuple(sitemaps or ()), sources=config,
         since=since_moment, until=until_moment,

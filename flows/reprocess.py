@@ -1,7 +1,8 @@
 """The `reprocess` flow: run cleaning, metadata and dedup again over stored raw documents, without fetching.
 
-When the cleaner or the extractor changes, members (articles and duplicates) built by
-other versions are rebuilt from their raw bytes. A member whose fields come out the same
+When the extractor, the cleaning rules or the enrichment rules change, members (articles
+and duplicates) built by other versions are rebuilt from their raw bytes, each with the
+rules file it was cleaned with (a site's own, recorded in raw_documents.rules_file). A member whose fields come out the same
 only gets its versions updated; one that changed is replaced in place (same article_id,
 first seen time kept) and its cluster is settled again, so no duplicate row is created.
 Batches go in keyset order of source and each commits with its progress row, so a job
@@ -24,14 +25,15 @@ from flows.ingest import DEFAULT_BATCH_SIZE
 from flows.parallel import RunnerSettings, Transformer, open_transformer
 from flows.progress import batch_done
 from flows.runs import writing_run
-from transforms.clean import RULES_PATH, load_rules
-from transforms.html import EXTRACTOR_VERSION as HTML_EXTRACTOR_VERSION
-from transforms.models import Processed, RawDocument
 from transforms.dates import parse_moment
+from transforms.models import FORMATS, Processed, RawDocument
+from transforms.rulefile import RulesError
+from transforms.rules import article_versions, rules_for
 from warehouse.connection import opened, resolve_path
 from warehouse.loader import load_articles, transaction
 from warehouse.reprocessing import (
-    Selection, finish_job, job_cursor, rebuilt_fields, record_progress, select_batch, stored_fields, update_versions,
+    CurrentVersions, Selection, finish_job, job_cursor, rebuilt_fields, record_progress, select_batch, stored_fields,
+    stored_rules_files, update_versions,
 )
 
 
@@ -74,8 +76,9 @@ def reprocess(
     """Rebuild stored articles and duplicates from their raw documents.
 
     since/until (ISO 8601) bound published_at; site picks one site; by default only members
-    built by other extractor or cleaner versions than the current ones are rebuilt,
-    all_versions rebuilds every selected member. runner and dask_address pick where the
+    whose stored versions (extractor, cleaning rules, enrichment rules: see
+    transforms.rules.article_versions) differ from today's are rebuilt, each with the rules
+    file it was cleaned with; all_versions rebuilds every selected member. runner and dask_address pick where the
     transforms run, as for `ingest`.
     """
     logger = get_run_logger()
@@ -87,12 +90,12 @@ def reprocess(
         # Checked inside the run: a run refused for a bad parameter is in `runs`, failed, with why.
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, not {batch_size}")
-        rules = load_rules(RULES_PATH)
         runner_settings = RunnerSettings.resolve(runner, dask_address, workers)
+        with opened(run.database) as con:
+            rules_files = stored_rules_files(con)
         selection = Selection(
             since=parse_moment("since", since), until=parse_moment("until", until),
-            site=site, outdated_only=not all_versions, current_versions=(rules.version, HTML_EXTRACTOR_VERSION),
-            current_cleaner=rules.version,
+            site=site, outdated_only=not all_versions, current=current_versions(rules_files),
         )
         job_key = _job_key(parameters, selection)
         with opened(run.database) as con:
@@ -145,6 +148,25 @@ def _store(run, results: list[Processed], job_key: str, batch: int, last_source:
     summary.near_duplicates += counts.near
 
 
+def current_versions(rules_files: list[str]) -> tuple[CurrentVersions, ...]:
+    """What each format gets today with the default rules ('') and with each stored site rules file.
+
+    A rules file that stored documents were cleaned with and that is gone or broken stops
+    the run: rebuilding those documents with other rules would quietly change them.
+    """
+    current = []
+    for rules_file in ["", *rules_files]:
+        try:
+            rules = rules_for(rules_file or None)
+        except RulesError as error:
+            raise RulesError(f"stored documents were cleaned with rules that cannot be read now: {error}") from None
+        for format_ in FORMATS:
+            versions = article_versions(format_, rules)
+            current.append(CurrentVersions(format_, rules_file, versions.extractor, versions.cleaner,
+                                           versions.enrichment))
+    return tuple(current)
+
+
 def _job_key(parameters: dict, selection: Selection) -> str:
-    identity = {**parameters, "versions": selection.current_versions, "cleaner": selection.current_cleaner}
+    identity = {**parameters, "versions": [asdict(row) for row in selection.current]}
     return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()[:16]

@@ -84,7 +84,7 @@ def iter_documents(inputs: list[LocalInput]) -> Iterator[RawDocument | Reject]:
             yield from _read_jsonl(item)
             continue
         try:
-            yield RawDocument(item.source, read_capped(item.path), _now(), item.path.suffix.lower())
+            yield RawDocument(item.source, read_capped(item.path), _now())
         except InputTooLarge as error:
             yield Reject(item.source, "read", str(error))
         except OSError as error:
@@ -141,7 +141,7 @@ def _jsonl_document(prefix: str, number: int, line: bytes) -> RawDocument | Reje
     except ValueError as error:
         return Reject(f"{prefix}{number}", "parse", f"malformed JSON line: {error}")
     source = f"{prefix}{record.get('id') or number}"
-    return RawDocument(source, line.rstrip(b"\n"), _now(), ".jsonl", record=record)
+    return RawDocument(source, line.rstrip(b"\n"), _now(), record=record)
 
 
 def _os_reason(error: Exception) -> str:

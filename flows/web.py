@@ -13,6 +13,7 @@ from flows.config import SourcesConfig
 from flows.discover import archive_pages, discover, discover_archives
 from flows.fetch import FetchRequest, Fetcher, FetchResult, canonical_url, clean_url, url_refusal
 from transforms.models import HttpFacts, RawDocument, Reject
+from transforms.urls import site_of
 
 
 @dataclass(frozen=True)
@@ -102,14 +103,14 @@ def web_documents(
     if plan.refetch:
         not_due = lambda urls: set()  # noqa: E731
     feeds, sitemaps, archives = list(plan.feeds), list(plan.sitemaps), []
-    rules_by_host: dict[str, str] = {}
+    rules_by_site: dict[str, str] = {}
     if plan.sources is not None:
         for site in plan.sources.sites:
             feeds += site.feeds
             sitemaps += site.sitemaps
             archives += site.archives
             if site.rules is not None:
-                rules_by_host.update({host: str(site.rules) for host in site.hosts})
+                rules_by_site.update({key: str(site.rules) for key in site.site_keys})
     explicit: list[str] = []
     for url in plan.urls:
         refusal = url_refusal(url, allow_private=True)  # scheme and syntax here; addresses when fetched
@@ -146,7 +147,7 @@ def web_documents(
         if result.skipped:  # not a reject: asked again next run
             report.skipped_slow_host += 1
             continue
-        yield _outcome(result, rules_by_host)
+        yield _outcome(result, rules_by_site)
 
 
 def _requests(explicit: list[str], discovered: list[str], refetch: bool, states: StateLookup, report: WebReport,
@@ -172,7 +173,7 @@ def _requests(explicit: list[str], discovered: list[str], refetch: bool, states:
         yield FetchRequest(url, etag=etag, last_modified=modified)
 
 
-def _outcome(result: FetchResult, rules_by_host: dict[str, str]) -> RawDocument | Reject | NotModified:
+def _outcome(result: FetchResult, rules_by_site: dict[str, str]) -> RawDocument | Reject | NotModified:
     if result.reject_reason is not None:
         return Reject(result.canonical_url, "fetch", result.reject_reason)
     if result.not_modified:
@@ -181,8 +182,7 @@ def _outcome(result: FetchResult, rules_by_host: dict[str, str]) -> RawDocument 
         final_url=result.final_url, status=result.status, content_type=result.content_type,
         charset=result.charset, etag=result.etag, last_modified=result.last_modified,
     )
-    host = result.canonical_url.split("://", 1)[-1].split("/", 1)[0].lower().removeprefix("www.")
     return RawDocument(
         source=result.canonical_url, content=result.body or b"", received_at=result.fetched_at,
-        format_hint=".html", http=http, rules_path=rules_by_host.get(host) or rules_by_host.get(f"www.{host}"),
+        http=http, rules_file=rules_by_site.get(site_of(result.canonical_url) or ""),
     )

@@ -30,7 +30,7 @@ def shared_path(*parts: str) -> Path:
 def raw(source: str | Path, content: bytes | None = None) -> RawDocument:
     source = Path(source)
     data = content if content is not None else source.read_bytes()
-    return RawDocument(str(source), data, datetime.now(timezone.utc), source.suffix)
+    return RawDocument(str(source), data, datetime.now(timezone.utc))
 
 
 def rows(db: str | Path, sql: str, params=()) -> list[tuple]:

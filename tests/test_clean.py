@@ -6,11 +6,11 @@ from datetime import datetime
 import pytest
 
 from conftest import FIXTURES, raw
-from transforms.clean import RulesError, clean_lines, load_rules, site_template_lines
+from transforms.clean import RulesError, clean_lines, load_cleaning_rules, site_template_lines
 from transforms.dates import VIETNAM
 from transforms.pipeline import transform_batch
 
-RULES = load_rules()
+RULES = load_cleaning_rules()
 PARAGRAPH = "Đây là một đoạn văn đầy đủ của bài báo, có chủ ngữ, vị ngữ và kết thúc bằng dấu chấm như mọi câu văn khác."
 
 
@@ -107,8 +107,8 @@ def test_malformed_rule_file_names_the_file_and_entry(tmp_path):
         encoding="utf-8",
     )
     with pytest.raises(RulesError, match=r"rules.toml.*oops.*explode"):
-        load_rules(bad)
+        load_cleaning_rules(bad)
     broken = tmp_path / "broken.toml"
     broken.write_text(RULES_TEXT.replace("version =", "version = = "), encoding="utf-8")
     with pytest.raises(RulesError, match="broken.toml"):
-        load_rules(broken)
+        load_cleaning_rules(broken)

@@ -24,7 +24,7 @@ T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 
 def record_doc(source: str, **record) -> RawDocument:
-    return RawDocument(source, json.dumps(record, ensure_ascii=False).encode(), T0, ".jsonl", record=record)
+    return RawDocument(source, json.dumps(record, ensure_ascii=False).encode(), T0, record=record)
 
 
 def load(db, documents, run_id: str, seen_at=T0, batch_size: int = 1000):
@@ -112,7 +112,7 @@ def baomoi_slice():
             if number >= 1200:
                 break
             record = json.loads(line)
-            documents.append(RawDocument(f"baomoi#{record['id']}", line.rstrip(b"\n"), T0, ".jsonl", record=record))
+            documents.append(RawDocument(f"baomoi#{record['id']}", line.rstrip(b"\n"), T0, record=record))
     return documents
 
 

@@ -144,7 +144,7 @@ def test_the_data_folder_comes_from_the_setting_or_sits_beside_the_catalog(tmp_p
 # ---- loads: the upserts and inserts that used ON CONFLICT and RETURNING --------------------------
 
 def _fetched(url: str, body: bytes, at: datetime, etag: str) -> RawDocument:
-    return RawDocument(url, body, at, ".html", http=HttpFacts(url, 200, "text/html", "utf-8", etag, None))
+    return RawDocument(url, body, at, http=HttpFacts(url, 200, "text/html", "utf-8", etag, None))
 
 
 def test_fetch_state_upserts_and_runs_bookkeeping(warehouse_url):
@@ -262,7 +262,7 @@ def test_the_same_inputs_again_add_only_a_run(seeded_pair, tmp_path):
 def test_reprocess_rebuilds_outdated_members_in_place_on_a_lake(tmp_path, prefect_server):
     from flows.ingest import ingest
     from flows.reprocess import reprocess
-    from transforms.clean import RULES_PATH, load_rules
+    from transforms.clean import CLEANING_RULES_PATH, load_cleaning_rules
 
     lake = f"ducklake:{tmp_path}/lake/catalog.ducklake"
     ingest(paths=[str(SEEDS)], db=lake, workers=1)
@@ -275,7 +275,7 @@ def test_reprocess_rebuilds_outdated_members_in_place_on_a_lake(tmp_path, prefec
     summary = reprocess(db=lake, workers=1)
     assert (summary.read, summary.loaded, summary.unchanged) == (2, 1, 1)
     assert read(lake, snapshot) == before  # same ids, same first run, the old text replaced
-    assert read(lake, "SELECT DISTINCT cleaner_version FROM articles") == [(load_rules(RULES_PATH).version,)]
+    assert read(lake, "SELECT DISTINCT cleaner_version FROM articles") == [(load_cleaning_rules(CLEANING_RULES_PATH).version,)]
     assert read(lake, "SELECT count(*) FROM search_corpus s JOIN articles a USING (article_id, content_hash)"
                       " JOIN search_index.docs d USING (article_id)") == [(5,)]  # the index followed the rebuild
     everything = reprocess(db=lake, all_versions=True, batch_size=2, workers=1)

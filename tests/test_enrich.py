@@ -17,25 +17,26 @@ from transforms.enrich import (
     enrich,
     extract_document_refs,
     extract_people,
-    load_rules,
+    load_enrich_rules,
 )
 from transforms.pipeline import transform_batch
 
 LABELLED = FIXTURES / "enrich_labelled.jsonl"
+RULES = load_enrich_rules()
 
 
 def codes(text: str) -> list[str]:
-    return [ref.code for ref in extract_document_refs(text)]
+    return [ref.code for ref in extract_document_refs(text, RULES)]
 
 
 def people(text: str) -> dict[str, str | None]:
-    return {person.name: person.position for person in extract_people(text)}
+    return {person.name: person.position for person in extract_people(text, RULES)}
 
 
 @pytest.fixture(scope="module")
 def seeds():
     results = transform_batch([raw(path) for path in seed_paths()])
-    return {result.article.source.rsplit("/", 1)[-1][:3]: enrich(result.article.title, result.article.text)
+    return {result.article.source.rsplit("/", 1)[-1][:3]: enrich(result.article.title, result.article.text, RULES)
             for result in results}
 
 
@@ -200,7 +201,7 @@ def test_no_false_document_refs(text):
 
 def test_a_bare_number_takes_the_symbol_the_article_gives_it():
     text = "Thực hiện Chỉ thị 35 của Bộ Chính trị. Chỉ thị số 35-CT/TW ngày 30/5/2019 nêu rõ. Chỉ thị 35 yêu cầu"
-    (ref,) = extract_document_refs(text)
+    (ref,) = extract_document_refs(text, RULES)
     assert (ref.code, ref.mention, ref.start, ref.issuer) == ("35-CT/TW", "Chỉ thị 35", 10, "TW")
 
 
@@ -212,13 +213,13 @@ def test_a_short_mention_takes_the_fullest_code_of_its_year():
 
 def test_one_ref_per_code_at_its_first_mention():
     text = "Quy định số 205-QĐ/TƯ ... Quy định 205-QĐ/TW ... Quy định số 205-QĐ/T.Ư"
-    (ref,) = extract_document_refs(text)
+    (ref,) = extract_document_refs(text, RULES)
     assert (ref.code, ref.start, ref.mention) == ("205-QĐ/TW", 0, "Quy định số 205-QĐ/TƯ")
 
 
 def test_ref_fields_and_offsets():
     text = "Căn cứ Nghị định số 15/2020/NĐ-CP và Quyết định 1234/QĐ-TTg; Kết luận số 64."
-    refs = extract_document_refs(text)
+    refs = extract_document_refs(text, RULES)
     assert [(r.kind, r.number, r.issuer) for r in refs] == [
         ("Nghị định", "15", "CP"), ("Quyết định", "1234", "TTg"), ("Kết luận", "64", None)]
     for ref in refs:
@@ -228,7 +229,7 @@ def test_ref_fields_and_offsets():
 
 def test_decomposed_input_is_read_as_nfc():
     text = unicodedata.normalize("NFD", "Quy định số 205-QĐ/TƯ")
-    (ref,) = extract_document_refs(text)
+    (ref,) = extract_document_refs(text, RULES)
     assert ref.code == "205-QĐ/TW" and unicodedata.is_normalized("NFC", ref.mention)
 
 
@@ -266,7 +267,7 @@ def test_decomposed_input_is_read_as_nfc():
     ],
 )
 def test_person_with_position(text, name, position, honorific):
-    found = [person for person in extract_people(text) if person.name == name]
+    found = [person for person in extract_people(text, RULES) if person.name == name]
     assert [(person.position, person.honorific) for person in found] == [(position, honorific)]
 
 
@@ -334,13 +335,13 @@ def test_no_false_people(text):
 
 def test_a_name_mentioned_bare_and_with_its_post_is_kept_once():
     text = "Ông Tô Huy Rứa, Ủy viên Bộ Chính trị, phát biểu. Ông Tô Huy Rứa nhấn mạnh"
-    (person,) = extract_people(text)
+    (person,) = extract_people(text, RULES)
     assert (person.name, person.position, person.start) == ("Tô Huy Rứa", "Ủy viên Bộ Chính trị", 0)
 
 
 def test_person_offsets_point_at_the_mention():
     text = "Hôm qua, Bộ trưởng Bộ Tài chính Đinh Tiến Dũng cho biết; bà Nguyễn Thị Doan, Phó Chủ tịch nước, dự."
-    found = extract_people(text)
+    found = extract_people(text, RULES)
     assert [person.mention for person in found] == [
         "Bộ trưởng Bộ Tài chính Đinh Tiến Dũng", "bà Nguyễn Thị Doan, Phó Chủ tịch nước"]
     for person in found:
@@ -353,7 +354,7 @@ def test_person_offsets_point_at_the_mention():
 
 
 def test_enrich_reads_the_title_then_the_text():
-    result = enrich("Thực hiện Chỉ thị số 35-CT/TW", "Ông Tô Huy Rứa, Ủy viên Bộ Chính trị, dự.")
+    result = enrich("Thực hiện Chỉ thị số 35-CT/TW", "Ông Tô Huy Rứa, Ủy viên Bộ Chính trị, dự.", RULES)
     assert [ref.code for ref in result.document_refs] == ["35-CT/TW"]
     (person,) = result.people
     whole = "Thực hiện Chỉ thị số 35-CT/TW\nÔng Tô Huy Rứa, Ủy viên Bộ Chính trị, dự."
@@ -365,11 +366,11 @@ def test_a_broken_rules_file_names_itself(tmp_path):
     broken = tmp_path / "enrich.toml"
     broken.write_text('version = "x"\n[refs]\nnumber_lead = "("\n', encoding="utf-8")
     with pytest.raises(RulesError, match="enrich.toml"):
-        load_rules(broken)
+        load_enrich_rules(broken)
 
 
 def test_the_rules_file_loads():
-    rules = load_rules()
+    rules = load_enrich_rules()
     assert rules.version
     assert {kind.label for kind in rules.kinds.values()} >= {
         "Quy định", "Chỉ thị", "Nghị quyết", "Kết luận", "Hướng dẫn", "Kế hoạch", "Nghị định", "Thông tư",
@@ -403,7 +404,7 @@ def test_every_item_labelled_correct_is_still_extracted():
         for line in lines:
             record = json.loads(line)
             if record["id"] in wanted:
-                articles[record["id"]] = enrich(record["title"], record["text"])
+                articles[record["id"]] = enrich(record["title"], record["text"], RULES)
     missing = []
     for row in rows:
         found = articles[row["article"]]

@@ -9,9 +9,11 @@ import pytest
 import trafilatura
 
 from tests.conftest import raw, shared_path
+from transforms.clean import load_cleaning_rules
 from transforms.html import FALLBACK_EXTRACTOR, TRAFILATURA_OPTIONS, extract_page
 from transforms.pipeline import transform_batch
 
+RULES = load_cleaning_rules()
 VNEXPRESS = ("corpora", "vnexpress", "dau-bung-keo-dai-phat-hien-ung-thu-lymphoma-ruot-non-4954454")
 
 
@@ -138,7 +140,7 @@ def test_news_page_metadata():
     assert article.site == "Báo Tin Nhanh"
     assert article.published_at == datetime.fromisoformat("2025-11-30T08:15:00+07:00")
     assert article.date_precision == "minute"
-    page = extract_page(NEWS_PAGE.encode("utf-8"))
+    page = extract_page(NEWS_PAGE.encode("utf-8"), None, RULES)
     assert (page.language, page.description, page.method) == ("vi", SAPO, "trafilatura")
 
 
@@ -166,7 +168,7 @@ def test_description_printed_after_the_body_is_not_taken_for_a_sapo():
 )
 def test_declared_timestamp(declared, expected, precision):
     html = NEWS_PAGE.replace('<meta property="article:published_time" content="2025-11-30T08:15">', declared)
-    page = extract_page(html.encode("utf-8"))
+    page = extract_page(html.encode("utf-8"), None, RULES)
     assert (page.published_at, page.date_precision) == (datetime.fromisoformat(expected), precision)
 
 

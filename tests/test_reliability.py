@@ -17,8 +17,10 @@ import pytest
 from conftest import SEEDS, rows
 from flows.ingest import ingest
 from transforms.budget import PageLimits
+from transforms.clean import load_cleaning_rules
 from transforms.html import LEAN_EXTRACTOR, extract_page
 
+RULES = load_cleaning_rules()
 TINBAI = os.path.join(os.path.dirname(sys.executable), "tinbai")
 
 
@@ -31,12 +33,12 @@ def hostile_page(paragraphs: int) -> str:
 
 def test_a_page_over_the_structural_limits_is_read_by_the_lean_extractor():
     limits = PageLimits(max_elements=1_000, max_paragraphs=50)
-    page = extract_page(hostile_page(2_000), limits=limits)
+    page = extract_page(hostile_page(2_000), None, RULES, limits)
     assert page.method == LEAN_EXTRACTOR and page.title == "Trang độc hại"
     assert len(page.lines) == 50 and page.lines[0].startswith("Đoạn văn thứ 0 ")
     deep = "<html><head><title>Sâu</title></head><body>" + "<div>" * 150 + "<p>Một đoạn văn ở rất sâu.</p>" + "</div>" * 150
-    assert extract_page(deep + "</body></html>", limits=PageLimits(max_depth=100)).method == LEAN_EXTRACTOR
-    normal = extract_page(hostile_page(20), limits=limits)  # under the limits: trafilatura, as always
+    assert extract_page(deep + "</body></html>", None, RULES, PageLimits(max_depth=100)).method == LEAN_EXTRACTOR
+    normal = extract_page(hostile_page(20), None, RULES, limits)  # under the limits: trafilatura, as always
     assert normal.method != LEAN_EXTRACTOR
 
 

@@ -6,8 +6,8 @@ import pytest
 
 from conftest import SEEDS, rows
 from flows.ingest import ingest
-from flows.reprocess import _job_key, reprocess
-from transforms.clean import RULES_PATH, load_rules
+from flows.reprocess import _job_key, current_versions, reprocess
+from transforms.clean import CLEANING_RULES_PATH, load_cleaning_rules
 from warehouse.reprocessing import Selection
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
@@ -42,7 +42,7 @@ def test_reprocess_all_keeps_everything_and_counts_no_change(seeded):
 
 def test_outdated_articles_are_rebuilt_in_place(seeded):
     before = snapshot(seeded)
-    current = load_rules(RULES_PATH).version
+    current = load_cleaning_rules(CLEANING_RULES_PATH).version
     execute(seeded, "UPDATE articles SET text = 'văn bản cũ', cleaner_version = '2020.01.01' WHERE source LIKE '%000_%'")
     execute(seeded, "UPDATE articles SET cleaner_version = '2020.01.01', extractor_version = '2020.01.01'"
                     " WHERE source LIKE '%001_%'")
@@ -65,12 +65,8 @@ def test_reprocess_by_site_and_date(seeded):
 
 def test_an_interrupted_job_resumes_after_its_last_committed_batch(seeded):
     sources = [source for (source,) in rows(seeded, "SELECT source FROM articles ORDER BY source")]
-    rules = load_rules(RULES_PATH)
     parameters = {"since": None, "until": None, "site": None, "all_versions": True, "batch_size": 2}
-    from transforms.html import EXTRACTOR_VERSION
-
-    key = _job_key(parameters, Selection(current_versions=(rules.version, EXTRACTOR_VERSION),
-                                         current_cleaner=rules.version))
+    key = _job_key(parameters, Selection(current=current_versions([])))
     # What a run killed after its first batch of two leaves behind: that batch's progress row.
     execute(seeded, "INSERT INTO job_progress VALUES (?, 1, ?, 'killed-run', now())", [key, sources[1]])
     summary = reprocess(db=str(seeded), all_versions=True, batch_size=2, workers=1)

@@ -102,8 +102,8 @@ def test_text_is_nfc_with_no_title_on_top(seed_articles):
 
 
 def test_records_extractor_and_cleaner_versions(seed_articles):
-    from transforms.clean import load_rules
+    from transforms.clean import load_cleaning_rules
 
     for article in seed_articles.values():
         assert article.extractor == "tinbai-textdump"
-        assert article.cleaner_version == load_rules().version
+        assert article.cleaner_version == load_cleaning_rules().version

@@ -10,18 +10,17 @@ Metadata found on the way (views, original source, byline) is returned, not thro
 from __future__ import annotations
 
 import re
-import tomllib
 import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
 from transforms.dates import parse_dateline
 from transforms.normalise import clean_whitespace
+from transforms.rulefile import RulesError, read_rule_file
 
-RULES_PATH = Path(__file__).parent / "rules" / "boilerplate.toml"
+CLEANING_RULES_PATH = Path(__file__).parent / "rules" / "boilerplate.toml"
 _ACTIONS = {"drop", "drop_rest", "drop_list", "image", "field"}
 _FIELDS = {"views", "original_source", "author"}
 # CJK full stops and closing quotes count too: the trafilatura eval set has Chinese and
@@ -70,25 +69,17 @@ class CleaningRules:
     byline_max_words: int
 
 
-class RulesError(ValueError):
-    """The rule file is malformed; the message names the file and the entry."""
+def load_cleaning_rules(path: Path = CLEANING_RULES_PATH) -> CleaningRules:
+    return read_rule_file(path, _compile)
 
 
-@lru_cache(maxsize=8)
-def load_rules(path: Path = RULES_PATH) -> CleaningRules:
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-        line_rules = tuple(_line_rule(entry, index) for index, entry in enumerate(data.get("line", [])))
-        inline_rules = tuple(
-            InlineRule(entry["kind"], re.compile(entry["pattern"], re.I), entry["where"])
-            for entry in data.get("inline", [])
-        )
-        structure = data["structure"]
-        return CleaningRules(version=str(data["version"]), line_rules=line_rules, inline_rules=inline_rules, **structure)
-    except (tomllib.TOMLDecodeError, RulesError, TypeError, re.error) as error:
-        raise RulesError(f"{path}: {error}") from error
-    except KeyError as error:
-        raise RulesError(f"{path}: missing key {error}") from error
+def _compile(data: dict, version: str) -> CleaningRules:
+    line_rules = tuple(_line_rule(entry, index) for index, entry in enumerate(data.get("line", [])))
+    inline_rules = tuple(
+        InlineRule(entry["kind"], re.compile(entry["pattern"], re.I), entry["where"])
+        for entry in data.get("inline", [])
+    )
+    return CleaningRules(version=version, line_rules=line_rules, inline_rules=inline_rules, **data["structure"])
 
 
 def _line_rule(entry: dict, index: int) -> LineRule:

@@ -16,6 +16,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from transforms.fingerprint import facts, shingles
+from transforms.urls import site_of
 
 # Two texts are near-duplicates when the Jaccard similarity of their 4-syllable shingle
 # sets reaches NEAR_JACCARD. Measured on the baomoi corpus (bench/dedup.py): the pairs
@@ -191,7 +192,7 @@ def _original_publishers(group: list[Member]) -> set[str]:
         return set()
     originals = set()
     for member in group:
-        own = {_name_key(member.site), _name_key(_host(member.url))} - {""}
+        own = {_name_key(member.site), _name_key(site_of(member.url))} - {""}
         if own & named:
             originals.add(member.member_id)
     return originals
@@ -204,10 +205,3 @@ def _name_key(name: str | None) -> str:
     key = _SOURCE_NAME.sub("", name.strip().casefold())
     key = unicodedata.normalize("NFD", key.replace("đ", "d"))
     return "".join(char for char in key if char.isalnum())
-
-
-def _host(url: str | None) -> str | None:
-    if not url or "://" not in url:
-        return None
-    host = url.split("://", 1)[1].split("/", 1)[0].lower()
-    return host.removeprefix("www.")

@@ -8,13 +8,13 @@ point into the text as given (after NFC).
 from __future__ import annotations
 
 import re
-import tomllib
 import unicodedata
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from pathlib import Path
 
-RULES_PATH = Path(__file__).parent / "rules" / "enrich.toml"
+from transforms.rulefile import RulesError, read_rule_file
+
+ENRICH_RULES_PATH = Path(__file__).parent / "rules" / "enrich.toml"
 
 _BARE_POLICIES = {"any", "with_so", "never"}
 _LETTER = r"[^\W\d_]"
@@ -43,10 +43,6 @@ class PersonMention:
 class Enrichment:
     document_refs: tuple[DocumentRef, ...]
     people: tuple[PersonMention, ...]
-
-
-class RulesError(ValueError):
-    """The rule file is malformed; the message names the file and the entry."""
 
 
 @dataclass(frozen=True)
@@ -140,18 +136,11 @@ def _compile_rule(source: str) -> re.Pattern:
     return re.compile(source.replace(r"\p{Lu}", f"[{_UPPER}]").replace(r"\p{Ll}", f"[{_LOWER}]"))
 
 
-@lru_cache(maxsize=8)
-def load_rules(path: Path = RULES_PATH) -> EnrichRules:
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-        return _compile(data)
-    except (tomllib.TOMLDecodeError, RulesError, TypeError, re.error) as error:
-        raise RulesError(f"{path}: {error}") from error
-    except KeyError as error:
-        raise RulesError(f"{path}: missing key {error}") from error
+def load_enrich_rules(path: Path = ENRICH_RULES_PATH) -> EnrichRules:
+    return read_rule_file(path, _compile)
 
 
-def _compile(data: dict) -> EnrichRules:
+def _compile(data: dict, version: str) -> EnrichRules:
     refs, people = data["refs"], data["people"]
     kinds: dict[str, _Kind] = {}
     for index, entry in enumerate(refs["kind"]):
@@ -183,7 +172,7 @@ def _compile(data: dict) -> EnrichRules:
     mods = _alternation(people["position_modifiers"])
     heads = _alternation(people["position_heads"])
     return EnrichRules(
-        version=str(data["version"]),
+        version=version,
         reference=reference,
         continuation=continuation,
         kinds=kinds,
@@ -285,9 +274,8 @@ _KEPT_COMMA = "\u201a"
 # Document references
 
 
-def extract_document_refs(text: str, rules: EnrichRules | None = None) -> list[DocumentRef]:
+def extract_document_refs(text: str, rules: EnrichRules) -> list[DocumentRef]:
     """Documents cited in the text, one per code, at their first mention, in text order."""
-    rules = rules or load_rules()
     text = unicodedata.normalize("NFC", text)
     return _document_refs(text, _matching_view(text, rules), rules)
 
@@ -412,9 +400,8 @@ def _same_year(short: DocumentRef, full: DocumentRef) -> bool:
 # People
 
 
-def extract_people(text: str, rules: EnrichRules | None = None) -> list[PersonMention]:
+def extract_people(text: str, rules: EnrichRules) -> list[PersonMention]:
     """People named with an honorific or a position, one per (name, position), in text order."""
-    rules = rules or load_rules()
     text = unicodedata.normalize("NFC", text)
     return _people(text, _matching_view(text, rules), rules)
 
@@ -639,9 +626,8 @@ def _distinct_people(found: list[PersonMention]) -> list[PersonMention]:
     return list(seen.values())
 
 
-def enrich(title: str, text: str, rules: EnrichRules | None = None) -> Enrichment:
+def enrich(title: str, text: str, rules: EnrichRules) -> Enrichment:
     """Both extractors over the article: `start` counts in `title + "\\n" + text`."""
-    rules = rules or load_rules()
     whole = unicodedata.normalize("NFC", f"{title}\n{text}" if title else text)
     view = _matching_view(whole, rules)
     return Enrichment(tuple(_document_refs(whole, view, rules)), tuple(_people(whole, view, rules)))

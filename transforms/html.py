@@ -26,7 +26,6 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlsplit
 
 import trafilatura
 from htmldate import find_date
@@ -37,8 +36,9 @@ from trafilatura.settings import Document, set_date_params
 from trafilatura.utils import load_html
 
 from transforms.budget import PageLimits
-from transforms.clean import CleaningRules, byline_name, is_headline_like, load_rules
+from transforms.clean import CleaningRules, byline_name, is_headline_like
 from transforms.dates import VIETNAM, parse_dateline
+from transforms.urls import host_of
 
 EXTRACTOR = "trafilatura"
 LEAN_EXTRACTOR = "tinbai-lean"  # pages over the structural limits (transforms.budget.PageLimits)
@@ -117,8 +117,11 @@ class ExtractedPage:
     description: str | None = None  # the page's own summary (meta/og/JSON-LD description)
 
 
-def extract_page(html: bytes | str, url: str | None = None, limits: PageLimits = PageLimits()) -> ExtractedPage | None:
+def extract_page(html: bytes | str, url: str | None, rules: CleaningRules,
+                 limits: PageLimits = PageLimits()) -> ExtractedPage | None:
     """Main text and metadata of a page, or None when no text is found.
+
+    `rules` tell a lead from a headline and a name in a byline, as the cleaner does.
 
     A page over `limits` (element count, nesting depth) is read by `lean_page` instead.
     """
@@ -140,9 +143,9 @@ def extract_page(html: bytes | str, url: str | None = None, limits: PageLimits =
     title = _title(declared, tree, outlets)
     lines = [_nfc(line) for line in text.split("\n") if line.strip()]
     descriptions = _descriptions(tree, declared, json_ld)
-    start = _body_start(lines, title)
+    start = _body_start(lines, title, rules)
     if start < len(lines) and descriptions:
-        sapo = _printed_summary(tree, descriptions, lines[start], outlets)
+        sapo = _printed_summary(tree, descriptions, lines[start], outlets, rules)
         if sapo and _key(sapo) not in _key(" ".join(lines)):
             lines.insert(start, sapo)
     published = _published(tree, json_ld) or _text_dateline(lines) or _htmldate_day(tree, page_url)
@@ -151,7 +154,7 @@ def extract_page(html: bytes | str, url: str | None = None, limits: PageLimits =
         lines=lines,
         url=page_url,
         site=site,
-        author=_author(declared.author, outlets) or _author(_marked_byline(tree), outlets),
+        author=_author(declared.author, outlets) or _author(_marked_byline(tree, rules), outlets),
         published_at=published[0] if published else None,
         date_precision=published[1] if published else None,
         method=method,
@@ -243,14 +246,13 @@ def _author(author: str | None, outlet_keys: set[str]) -> str | None:
     return _nfc("; ".join(names)) if names else None
 
 
-def _marked_byline(tree: HtmlElement) -> str | None:
+def _marked_byline(tree: HtmlElement, rules: CleaningRules) -> str | None:
     """A name printed in an element marked as the byline (class "author", "byline").
 
     trafilatura drops such elements from the text (its author-box rule), so the cleaner
     never sees them. Comment authors are not bylines; a one-word text is a label
     ("Autoren", "Redaktion") or a handle more often than a name.
     """
-    rules = load_rules()
     for element in tree.xpath(_BYLINE_XPATH):
         text = _BYLINE_LABEL.sub("", _squash(_nfc(element.text_content())))
         if len(text.split()) >= 2 and byline_name(text, rules):
@@ -261,7 +263,7 @@ def _marked_byline(tree: HtmlElement) -> str | None:
 def _outlet_keys(site: str | None, url: str | None) -> set[str]:
     """Folded forms of the outlet's names: the site name and the host's main label."""
     keys = {_key(site)} if site else set()
-    host = urlsplit(url).hostname if url else None
+    host = host_of(url)
     if host:
         labels = [label for label in host.split(".") if label not in ("www", "m", "amp")]
         if labels:
@@ -287,7 +289,8 @@ def _descriptions(tree: HtmlElement, declared: Document, json_ld: list[dict]) ->
     return [value for value in unique if value]
 
 
-def _printed_summary(tree: HtmlElement, descriptions: list[str], first_paragraph: str, outlet_keys: set[str]) -> str | None:
+def _printed_summary(tree: HtmlElement, descriptions: list[str], first_paragraph: str, outlet_keys: set[str],
+                     rules: CleaningRules) -> str | None:
     """The sapo: the text of an element, before the body's first paragraph, that prints
     one of the page's descriptions and reads as a lead.
 
@@ -295,7 +298,6 @@ def _printed_summary(tree: HtmlElement, descriptions: list[str], first_paragraph
     description that is not printed on the page is not article text; one printed after
     the body starts is an author bio or a teaser, one without a sentence a site motto.
     """
-    rules = load_rules()
     body_start = _key(first_paragraph)[:BODY_START_KEY_CHARS]
     for element in tree.iter():
         if not isinstance(element.tag, str):
@@ -323,10 +325,9 @@ def _same_summary(text: str, description: str, outlet_keys: set[str]) -> bool:
     return not rest or bool(_TITLE_SEPARATOR.match(rest)) and _is_outlet_name(rest, outlet_keys)
 
 
-def _body_start(lines: list[str], title: str | None) -> int:
+def _body_start(lines: list[str], title: str | None, rules: CleaningRules) -> int:
     """Index of the body's first paragraph: past the title and the headline-like lines
     (section, dateline) that may lead the extracted text and that the cleaner trims."""
-    rules = load_rules()
     title_key = _key(title) if title else None
     for index, line in enumerate(lines):
         if not is_headline_like(line, rules) and _key(line) != title_key:

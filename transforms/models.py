@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field, replace
+from dataclasses import KW_ONLY, dataclass, field, replace
 from typing import Any
 from datetime import datetime
+
+
+# What an article can be made from: a text dump, an HTML page, a JSON Lines record.
+FORMATS = ("text", "html", "jsonl")
 
 
 def sha256_hex(data: bytes) -> str:
@@ -30,10 +34,10 @@ class RawDocument:
     source: str  # a path or URL: the identity of the input
     content: bytes
     received_at: datetime
-    format_hint: str = ""  # from the file name; the content is sniffed too (see decode.sniff_format)
+    _: KW_ONLY
     record: dict | None = None  # pre-split fields of a JSON Lines record (title, text, url, ...)
     http: HttpFacts | None = None  # for documents fetched over HTTP
-    rules_path: str | None = None  # a site's own cleaning rules (sources file), else the default rules
+    rules_file: str | None = None  # a site's own cleaning rules file (sources file); None: the default rules
 
     @property
     def content_hash(self) -> str:
@@ -57,6 +61,7 @@ class Article:
     extractor: str
     extractor_version: str
     cleaner_version: str
+    enrich_version: str
     url: str | None = None
     site: str | None = None
     author: str | None = None

@@ -4,19 +4,19 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, replace
 from datetime import datetime
-from pathlib import Path
 
 from transforms.budget import DEFAULT_DOCUMENT_SECONDS, TooSlow, cpu_budget
-from transforms.clean import RULES_PATH, CleaningRules, clean_lines, is_furniture, load_rules, site_template_lines
+from transforms.clean import CleaningRules, clean_lines, site_template_lines
 from transforms.dates import VIETNAM, infer_from_lead, parse_dateline
 from transforms.decode import DecodeError, decode_bytes, sniff_format
 from transforms.enrich import enrich
 from transforms.fingerprint import fingerprints
-from transforms.html import EXTRACTOR_VERSION as HTML_EXTRACTOR_VERSION
 from transforms.html import extract_page
 from transforms.normalise import clean_whitespace
 from transforms.models import Article, Processed, RawDocument, Reject
-from transforms.textdump import parse_header, site_from_url
+from transforms.rules import Rules, article_versions, rules_for
+from transforms.textdump import parse_header
+from transforms.urls import site_of
 
 TEXT_EXTRACTOR = "tinbai-textdump"
 # An article body shorter than this (in characters, after cleaning) is not an article:
@@ -36,7 +36,7 @@ class _Draft:
     url: str | None
     site: str | None
     extractor: str
-    extractor_version: str
+    rules: Rules
     author: str | None = None
     published_at: datetime | None = None
     date_precision: str | None = None
@@ -49,17 +49,18 @@ class _Rejected(Exception):
         self.stage, self.reason = stage, reason
 
 
-def transform_batch(documents: list[RawDocument], rules_path: Path = RULES_PATH,
+def transform_batch(documents: list[RawDocument],
                     document_seconds: float | None = DEFAULT_DOCUMENT_SECONDS) -> list[Processed]:
     """Transform a batch; lines that recur across a site's documents in the batch count as template.
 
-    Each document may use `document_seconds` of CPU to be extracted and as much to be
+    Each document is made with its own rules (`transforms.rules.rules_for` its
+    `rules_file`). Each may use `document_seconds` of CPU to be extracted and as much to be
     cleaned (see transforms.budget); over it, it is one reject and the batch goes on.
     """
-    rules = load_rules(rules_path)
     drafts: list[_Draft | Processed] = []
     for document in documents:
         try:
+            rules = rules_for(document.rules_file)
             with cpu_budget(document_seconds):
                 drafts.append(_draft(document, rules))
         except TooSlow:
@@ -68,19 +69,16 @@ def transform_batch(documents: list[RawDocument], rules_path: Path = RULES_PATH,
             drafts.append(_reject(document, rejected))
         except Exception as error:  # one odd document never costs the batch: it becomes a reject
             drafts.append(_reject(document, _unexpected("parse", error)))
-    templates = site_template_lines(
-        ((draft.site, draft.lines) for draft in drafts if isinstance(draft, _Draft)), rules
-    )
+    templates = _template_lines([draft for draft in drafts if isinstance(draft, _Draft)])
     results: list[Processed] = []
     for draft in drafts:
         if isinstance(draft, Processed):
             results.append(draft)
             continue
         try:
-            own_rules = load_rules(Path(draft.document.rules_path)) if draft.document.rules_path else rules
             with cpu_budget(document_seconds):
-                article = _finish(draft, own_rules, templates.get(draft.site or "", frozenset()))
-                enrichment = enrich(article.title, article.text)
+                article = _finish(draft, templates.get(draft.site or "", frozenset()))
+                enrichment = enrich(article.title, article.text, draft.rules.enrichment)
             results.append(Processed(document=draft.document, format=draft.format, article=article,
                                      enrichment=enrichment))
         except TooSlow:
@@ -96,6 +94,17 @@ def transform_batch(documents: list[RawDocument], rules_path: Path = RULES_PATH,
     return results
 
 
+def _template_lines(drafts: list[_Draft]) -> dict[str, frozenset[str]]:
+    """Per site, its template lines, counted with the thresholds of the rules its documents use."""
+    by_rules: dict[str, tuple[CleaningRules, list[_Draft]]] = {}
+    for draft in drafts:
+        by_rules.setdefault(draft.rules.cleaning.version, (draft.rules.cleaning, []))[1].append(draft)
+    templates: dict[str, frozenset[str]] = {}
+    for cleaning, group in by_rules.values():
+        templates.update(site_template_lines(((draft.site, draft.lines) for draft in group), cleaning))
+    return templates
+
+
 def _too_slow(stage: str, seconds: float | None) -> _Rejected:
     return _Rejected(stage, f"too slow to extract (over {seconds:g} s of CPU)")
 
@@ -109,19 +118,19 @@ def _reject(document: RawDocument, rejected: _Rejected, format_: str = "unknown"
     return Processed(document=document, format=format_, reject=reject)
 
 
-def _draft(document: RawDocument, rules: CleaningRules) -> _Draft:
+def _draft(document: RawDocument, rules: Rules) -> _Draft:
     if document.record is not None:
         return _draft_record(document, rules)
     if sniff_format(document.content, document.source) == "html":
-        return _draft_html(document)
+        return _draft_html(document, rules)
     try:
         text = decode_bytes(document.content)
     except DecodeError as error:
         raise _Rejected("decode", str(error)) from error
     if sniff_format(text[:8192].encode("utf-8")) == "html":  # e.g. a UTF-16 page
-        return _draft_html(document)
+        return _draft_html(document, rules)
     try:
-        header = parse_header(text, is_furniture=lambda line: is_furniture(line, rules))
+        header = parse_header(text, rules.cleaning)
     except ValueError as error:
         raise _Rejected("parse", str(error)) from error
     return _Draft(
@@ -132,11 +141,11 @@ def _draft(document: RawDocument, rules: CleaningRules) -> _Draft:
         url=header.url,
         site=header.site,
         extractor=TEXT_EXTRACTOR,
-        extractor_version=rules.version,
+        rules=rules,
     )
 
 
-def _draft_html(document: RawDocument) -> _Draft:
+def _draft_html(document: RawDocument, rules: Rules) -> _Draft:
     url = document.source if document.source.startswith(("http://", "https://")) else None
     html: bytes | str = document.content
     if document.http is not None and document.http.charset:
@@ -144,7 +153,7 @@ def _draft_html(document: RawDocument) -> _Draft:
             html = decode_bytes(document.content, declared=document.http.charset)
         except DecodeError as error:
             raise _Rejected("decode", str(error)) from error
-    page = extract_page(html, url=url)
+    page = extract_page(html, url, rules.cleaning)
     if page is None:
         raise _Rejected("parse", "no main text found in the HTML page")
     if not page.title:
@@ -155,9 +164,9 @@ def _draft_html(document: RawDocument) -> _Draft:
         title=page.title,
         lines=page.lines,
         url=page.url,
-        site=page.site or site_from_url(page.url),
+        site=page.site or site_of(page.url),
         extractor=page.method,
-        extractor_version=HTML_EXTRACTOR_VERSION,
+        rules=rules,
         author=page.author,
         published_at=page.published_at,
         date_precision=page.date_precision,
@@ -165,7 +174,7 @@ def _draft_html(document: RawDocument) -> _Draft:
     )
 
 
-def _draft_record(document: RawDocument, rules: CleaningRules) -> _Draft:
+def _draft_record(document: RawDocument, rules: Rules) -> _Draft:
     record = document.record or {}
     title, text = record.get("title"), record.get("text")
     if not isinstance(title, str) or not title.strip() or not isinstance(text, str):
@@ -177,9 +186,9 @@ def _draft_record(document: RawDocument, rules: CleaningRules) -> _Draft:
         title=title.strip(),
         lines=text.split("\n"),
         url=_text_field(record, "url"),
-        site=_text_field(record, "site") or site_from_url(_text_field(record, "url")),
+        site=_text_field(record, "site") or site_of(_text_field(record, "url")),
         extractor="tinbai-jsonl",
-        extractor_version=rules.version,
+        rules=rules,
         published_at=published,
         date_precision=precision,
         language=_text_field(record, "language"),
@@ -210,8 +219,8 @@ def record_date(record: dict) -> tuple[datetime | None, str | None]:
     return None, None
 
 
-def _finish(draft: _Draft, rules: CleaningRules, template_lines: frozenset[str]) -> Article:
-    body = clean_lines(draft.lines, rules, title=draft.title, template_lines=template_lines)
+def _finish(draft: _Draft, template_lines: frozenset[str]) -> Article:
+    body = clean_lines(draft.lines, draft.rules.cleaning, title=draft.title, template_lines=template_lines)
     text_chars = sum(len(paragraph) for paragraph in body.paragraphs)
     if text_chars < MIN_ARTICLE_CHARS:
         raise _Rejected("clean", f"no article text after cleaning ({text_chars} characters)")
@@ -222,6 +231,7 @@ def _finish(draft: _Draft, rules: CleaningRules, template_lines: frozenset[str])
         inferred = infer_from_lead(body.paragraphs[0])
         if inferred:
             published, precision = inferred
+    versions = article_versions(draft.format, draft.rules)
     return Article(
         source=draft.document.source,
         document_id=draft.document.document_id,
@@ -229,8 +239,9 @@ def _finish(draft: _Draft, rules: CleaningRules, template_lines: frozenset[str])
         paragraphs=tuple(body.paragraphs),
         format=draft.format,
         extractor=draft.extractor,
-        extractor_version=draft.extractor_version,
-        cleaner_version=rules.version,
+        extractor_version=versions.extractor,
+        cleaner_version=versions.cleaner,
+        enrich_version=versions.enrichment,
         url=draft.url,
         site=draft.site,
         author=draft.author or body.fields.get("author"),

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable
 
-from courlan import get_host_and_path
-
+from transforms.clean import CleaningRules, is_furniture
 from transforms.dates import parse_dateline
 from transforms.normalise import clean_whitespace
+from transforms.urls import site_of
 
 _URL_LINE = re.compile(r"^(?:url\s*:\s*)?(?P<url>https?://\S+)$", re.I)
 _SEPARATOR = re.compile(r"^[-=_*~–—•·.]{3,}$")
@@ -27,22 +26,11 @@ class DumpHeader:
     body_lines: list[str]
 
 
-def site_from_url(url: str | None) -> str | None:
-    if not url:
-        return None
-    try:
-        base, _ = get_host_and_path(url)
-    except ValueError:
-        return None
-    host = base.split("://", 1)[-1].lower()
-    return host.removeprefix("www.") or None
-
-
-def parse_header(text: str, is_furniture: Callable[[str], bool] = lambda line: False) -> DumpHeader:
+def parse_header(text: str, rules: CleaningRules) -> DumpHeader:
     """Split a dump into URL, title, site and body lines. Raises ValueError when there is no title.
 
     The title is the first real line: not blank, not a separator, not the URL, not a
-    dateline (kept for the body, where its date is read) and not page furniture.
+    dateline (kept for the body, where its date is read) and not page furniture (by `rules`).
     """
     lines = text.split("\n")
     url = None
@@ -51,7 +39,7 @@ def parse_header(text: str, is_furniture: Callable[[str], bool] = lambda line: F
     while index < len(lines):
         line = clean_whitespace(lines[index])
         index += 1
-        if not line or _SEPARATOR.match(line) or is_furniture(line):
+        if not line or _SEPARATOR.match(line) or is_furniture(line, rules):
             continue
         found = _URL_LINE.match(line)
         if found and url is None:
@@ -70,4 +58,4 @@ def parse_header(text: str, is_furniture: Callable[[str], bool] = lambda line: F
             site, title = match.group("site"), match.group("title").strip()
             break
     body = held + [line for line in lines[index:] if not _SEPARATOR.match(clean_whitespace(line))]
-    return DumpHeader(url=url, title=title, site=site or site_from_url(url), body_lines=body)
+    return DumpHeader(url=url, title=title, site=site or site_of(url), body_lines=body)

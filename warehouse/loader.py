@@ -27,6 +27,7 @@ PAYLOAD = {
     "original_source": pa.string(), "views": pa.int64(), "text": pa.large_string(), "content_hash": pa.string(),
     "format": pa.string(), "extractor": pa.string(), "extractor_version": pa.string(),
     "cleaner_version": pa.string(), "first_run_id": pa.string(), "first_seen_at": _TIME, "language": pa.string(),
+    "enrich_version": pa.string(),
 }
 _PAYLOAD_SQL = ", ".join(PAYLOAD)
 ARTICLE_EXTRA = {"article_id": pa.string(), "last_run_id": pa.string(), "loaded_at": _TIME}
@@ -38,7 +39,7 @@ RAW_COLUMNS = {
     "document_id": pa.string(), "source": pa.string(), "format": pa.string(), "content_hash": pa.string(),
     "size_bytes": pa.int64(), "received_at": _TIME, "content": pa.large_binary(), "run_id": pa.string(),
     "final_url": pa.string(), "http_status": pa.int32(), "content_type": pa.string(), "charset": pa.string(),
-    "etag": pa.string(), "last_modified": pa.string(),
+    "etag": pa.string(), "last_modified": pa.string(), "rules_file": pa.string(),
 }
 FETCH_COLUMNS = {
     "url": pa.string(), "final_url": pa.string(), "http_status": pa.int32(), "etag": pa.string(),
@@ -249,6 +250,7 @@ def _raw_row(document, format_: str, run_id: str) -> dict:
         "final_url": http and http.final_url, "http_status": http and http.status,
         "content_type": http and http.content_type, "charset": http and http.charset,
         "etag": http and http.etag, "last_modified": http and http.last_modified,
+        "rules_file": document.rules_file,
     }
 
 
@@ -436,6 +438,7 @@ def _payload(result: Processed, first_run_id: str, first_seen_at: datetime) -> d
         "content_hash": result.fingerprint.content_hash, "format": a.format, "extractor": a.extractor,
         "extractor_version": a.extractor_version, "cleaner_version": a.cleaner_version,
         "first_run_id": first_run_id, "first_seen_at": first_seen_at, "language": a.language,
+        "enrich_version": a.enrich_version,
     }
 
 

@@ -18,11 +18,19 @@ from warehouse.loader import registered, store_enrichment
 # Columns compared to decide whether a rebuilt member changed.
 COMPARED = ("title", "text", "author", "published_at", "date_precision", "original_source", "views", "url", "site",
             "language")
-_FORMAT_HINTS = {"html": ".html", "text": ".txt", "jsonl": ".jsonl"}
-_MEMBERS = (
-    "SELECT source, document_id, site, published_at, extractor_version, cleaner_version FROM articles"
-    " UNION ALL SELECT source, document_id, site, published_at, extractor_version, cleaner_version FROM duplicates"
-)
+_MEMBER_COLUMNS = "source, document_id, site, published_at, format, extractor_version, cleaner_version, enrich_version"
+_MEMBERS = f"SELECT {_MEMBER_COLUMNS} FROM articles UNION ALL SELECT {_MEMBER_COLUMNS} FROM duplicates"
+
+
+@dataclass(frozen=True)
+class CurrentVersions:
+    """The versions a member of this format, cleaned with this rules file ('' for the default), gets today."""
+
+    format: str
+    rules_file: str
+    extractor: str
+    cleaner: str
+    enrichment: str
 
 
 @dataclass(frozen=True)
@@ -32,9 +40,8 @@ class Selection:
     since: datetime | None = None  # published_at range; members without a date only when no range is given
     until: datetime | None = None
     site: str | None = None
-    outdated_only: bool = True  # members built by other extractor/cleaner versions than these
-    current_versions: tuple[str, ...] = ()
-    current_cleaner: str = ""
+    outdated_only: bool = True  # only members whose stored versions differ from `current`
+    current: tuple[CurrentVersions, ...] = ()
 
 
 def select_batch(con: duckdb.DuckDBPyConnection, selection: Selection, after: str, limit: int) -> list[RawDocument]:
@@ -49,19 +56,34 @@ def select_batch(con: duckdb.DuckDBPyConnection, selection: Selection, after: st
     if selection.site is not None:
         conditions.append("m.site = ?")
         parameters.append(selection.site)
-    if selection.outdated_only:
-        conditions.append("(m.cleaner_version <> ? OR NOT list_contains(?, m.extractor_version))")
-        parameters += [selection.current_cleaner, list(selection.current_versions)]
-    rows = con.execute(
-        "SELECT r.source, r.content, r.received_at, r.format, r.final_url, r.http_status, r.content_type, r.charset,"
-        f" r.etag, r.last_modified FROM ({_MEMBERS}) m JOIN raw_documents r ON r.document_id = m.document_id"
-        f" WHERE {' AND '.join(conditions)} ORDER BY m.source LIMIT ?",
-        [*parameters, limit],
-    ).fetchall()
+    if selection.outdated_only:  # a format or rules file without current versions is rebuilt too
+        conditions.append(
+            "(v.format IS NULL OR m.extractor_version IS DISTINCT FROM v.extractor"
+            " OR m.cleaner_version IS DISTINCT FROM v.cleaner OR m.enrich_version IS DISTINCT FROM v.enrichment)"
+        )
+    columns = {name: [getattr(row, name) for row in selection.current] for name in CurrentVersions.__dataclass_fields__}
+    with registered(con, current_versions={name: pa.array(values, pa.string()) for name, values in columns.items()}):
+        rows = con.execute(
+            "SELECT r.source, r.content, r.received_at, r.format, r.final_url, r.http_status, r.content_type,"
+            f" r.charset, r.etag, r.last_modified, r.rules_file FROM ({_MEMBERS}) m"
+            " JOIN raw_documents r ON r.document_id = m.document_id"
+            " LEFT JOIN current_versions v ON v.format = m.format AND v.rules_file = coalesce(r.rules_file, '')"
+            f" WHERE {' AND '.join(conditions)} ORDER BY m.source LIMIT ?",
+            [*parameters, limit],
+        ).fetchall()
     return [_document(*row) for row in rows]
 
 
-def _document(source, content, received_at, format_, final_url, status, content_type, charset, etag, modified):
+def stored_rules_files(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The sites' own rules files that stored documents were cleaned with."""
+    rows = con.execute(
+        "SELECT DISTINCT rules_file FROM raw_documents WHERE rules_file IS NOT NULL ORDER BY rules_file"
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def _document(source, content, received_at, format_, final_url, status, content_type, charset, etag, modified,
+              rules_file):
     http = HttpFacts(final_url, status, content_type, charset, etag, modified) if status is not None else None
     record = None
     if format_ == "jsonl":
@@ -70,7 +92,7 @@ def _document(source, content, received_at, format_, final_url, status, content_
             record = parsed if isinstance(parsed, dict) else None
         except ValueError:
             pass  # the transform rejects it again, with its reason
-    return RawDocument(source, bytes(content), received_at, _FORMAT_HINTS.get(format_, ""), record=record, http=http)
+    return RawDocument(source, bytes(content), received_at, record=record, http=http, rules_file=rules_file)
 
 
 def stored_fields(con: duckdb.DuckDBPyConnection, sources: list[str]) -> dict[str, tuple]:
@@ -99,12 +121,14 @@ def update_versions(con: duckdb.DuckDBPyConnection, results: list[Processed], ru
         "extractor": pa.array([r.article.extractor for r in results], pa.string()),
         "extractor_version": pa.array([r.article.extractor_version for r in results], pa.string()),
         "cleaner_version": pa.array([r.article.cleaner_version for r in results], pa.string()),
+        "enrich_version": pa.array([r.article.enrich_version for r in results], pa.string()),
     }
     with registered(con, batch_versions=batch):
         for table in ("articles", "duplicates"):
             con.execute(
                 f"UPDATE {table} SET extractor = b.extractor, extractor_version = b.extractor_version,"
-                f" cleaner_version = b.cleaner_version FROM batch_versions b WHERE {table}.source = b.source"
+                f" cleaner_version = b.cleaner_version, enrich_version = b.enrich_version"
+                f" FROM batch_versions b WHERE {table}.source = b.source"
             )
         con.execute("UPDATE articles SET last_run_id = ? FROM batch_versions b WHERE articles.source = b.source",
                     [run_id])
