@@ -35,7 +35,7 @@ os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
 # imported once the path and the logging level are set
 from crashloop import crash_loop  # noqa: E402
 from faultserver import FAST_TIMEOUTS, FAULTS, FaultSite, audit, fetch_settings_of, table_counts  # noqa: E402
-from flows.fetch import Fetcher, FetchSettings  # noqa: E402
+from sources.fetch import Fetcher, FetchSettings  # noqa: E402
 from flows.ingest import ingest  # noqa: E402
 
 DEFAULT_BUDGET_SECONDS = 120.0

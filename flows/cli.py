@@ -244,7 +244,7 @@ def run_serve(args: argparse.Namespace) -> int:
         return _usage(str(error))
     if args.limit < 1:
         return _usage("--limit must be at least 1")
-    from flows.config import ConfigError, load_sources
+    from sources.config import ConfigError, load_sources
     from flows.serve import ServeError, serve
 
     try:
@@ -279,7 +279,7 @@ def _prepare_writing(args: argparse.Namespace, sources: str | None, sites: list[
         raise CliError(str(error)) from error
     except ValueError as error:
         raise UsageError(str(error)) from error
-    from flows.config import ConfigError, load_sources
+    from sources.config import ConfigError, load_sources
     from transforms.clean import RulesError, load_cleaning_rules
     from warehouse.connection import WarehouseError, connect, resolve_path
     from warehouse.lock import check_writable
@@ -302,7 +302,7 @@ def _prepare_writing(args: argparse.Namespace, sources: str | None, sites: list[
 
 def _run_flow(args: argparse.Namespace, flow, **parameters):
     """Run a flow in this process, with a progress line on a terminal; failures become one line."""
-    from flows.progress import watching
+    from flows.runs import watching
 
     with _progress_display(quiet=args.verbose or not sys.stderr.isatty()) as show:
         try:

@@ -22,13 +22,12 @@ from prefect.exceptions import ExternalSignal
 # documents that walk cost 21 s of a 28 s run of 3,000 articles.
 from prefect.utilities.annotations import quote
 
-from flows.config import ConfigError, SourcesConfig, load_sources
-from flows.fetch import Fetcher, FetchSettings, is_private_refusal
+from sources.config import ConfigError, SourcesConfig, load_sources
+from sources.fetch import Fetcher, FetchSettings, is_private_refusal
 from flows.parallel import RunnerSettings, Transformer, open_transformer
-from flows.progress import batch_done, run_stopping
-from flows.runs import writing_run
-from flows.sources import discover, iter_documents
-from flows.web import (
+from flows.runs import batch_done, run_stopping, writing_run
+from sources.files import find_inputs, iter_documents
+from sources.web import (
     FailureBackoff, FetchedArchive, NoArchive, NotModified, WebPlan, WebReport, backs_off, web_documents,
 )
 from transforms.clean import load_cleaning_rules
@@ -186,7 +185,7 @@ def _load_inputs(
         transformer = open_transformer(make_runner())
         try:
             with ExitStack() as stack:
-                inputs, missing = discover(paths)
+                inputs, missing = find_inputs(paths)
                 logger.info("%d input files under %d paths; %d paths unusable", len(inputs), len(paths), len(missing))
                 stream: Iterable = chain(missing, iter_documents(inputs))
                 report = WebReport()

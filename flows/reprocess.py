@@ -23,8 +23,7 @@ from prefect.utilities.annotations import quote
 
 from flows.ingest import DEFAULT_BATCH_SIZE
 from flows.parallel import RunnerSettings, Transformer, open_transformer
-from flows.progress import batch_done
-from flows.runs import writing_run
+from flows.runs import batch_done, writing_run
 from transforms.dates import parse_moment
 from transforms.models import FORMATS, Processed, RawDocument
 from transforms.rulefile import RulesError

@@ -3,6 +3,10 @@
 Take the writer lock (one writer at a time, bounded wait), record the run in `runs`, and
 when it ends, however it ends: record the outcome, rebuild the search index over what was
 committed, and publish the headline report as a Prefect markdown artifact.
+
+On the way, flows announce each committed batch to whoever watches the run in-process
+(the CLI's progress bar); the Prefect log has the same lines. Without a watcher (a served
+or scheduled run) announcing costs nothing.
 """
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterator, Protocol
+from typing import Callable, Iterator, Protocol
 
 from prefect import get_run_logger
 from prefect.artifacts import create_markdown_artifact
@@ -22,6 +26,35 @@ from warehouse.loader import finish_run, mark_interrupted_runs, start_run
 from warehouse.lock import writer_lock
 from warehouse.report import headline_report, report_markdown
 from warehouse.search import refresh_index
+
+
+Watcher = Callable[[str, int, int], None]  # (flow, batch number, documents in it)
+_watchers: list[Watcher] = []
+_stop_watchers: list[Callable[[], None]] = []
+
+
+def batch_done(flow: str, number: int, documents: int) -> None:
+    for watcher in list(_watchers):
+        watcher(flow, number, documents)
+
+
+def run_stopping() -> None:
+    """A signal is stopping the run: said before its workers are killed (their failures are expected)."""
+    for watcher in list(_stop_watchers):
+        watcher()
+
+
+@contextmanager
+def watching(watcher: Watcher, on_stop: Callable[[], None] | None = None) -> Iterator[None]:
+    _watchers.append(watcher)
+    if on_stop:
+        _stop_watchers.append(on_stop)
+    try:
+        yield
+    finally:
+        _watchers.remove(watcher)
+        if on_stop:
+            _stop_watchers.remove(on_stop)
 
 
 class Summary(Protocol):

@@ -19,7 +19,7 @@ from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron, Schedule
 from prefect.settings import get_current_settings
 
-from flows.config import ConfigError, SourcesConfig
+from sources.config import ConfigError, SourcesConfig
 from flows.ingest import backfill, ingest
 from warehouse.connection import resolve_path
 

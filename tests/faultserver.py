@@ -33,8 +33,8 @@ from urllib.parse import urlsplit
 import duckdb
 
 from conftest import encode_cp1258
-from flows.config import FETCH_KEYS
-from flows.fetch import FetchSettings, canonical_url
+from sources.config import FETCH_KEYS
+from sources.fetch import FetchSettings, canonical_url
 
 SITE_NAME = "Báo Lỗi Mạng"
 FEED_PATH = "/rss/tin-moi.rss"

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from flows.config import ConfigError, Schedules, load_sources
-from flows.fetch import USER_AGENT
+from sources.config import ConfigError, Schedules, load_sources
+from sources.fetch import USER_AGENT
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "sources.example.toml"
 
@@ -112,7 +112,7 @@ def test_mistakes_are_one_line_with_file_line_and_key(tmp_path, old, new, expect
 def test_archive_templates_give_one_page_a_day(tmp_path):
     from datetime import date
 
-    from flows.config import archive_url
+    from sources.config import archive_url
 
     text = GOOD + 'archives = ["https://nhandan.vn/{date:%Y}/{date:%m}/{date:%d}/", "https://nhandan.vn/ngay-{date:%d-%m-%Y}"]\n'
     site = load_sources(write(tmp_path, text)).site("nhandan")

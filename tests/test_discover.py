@@ -7,8 +7,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from flows.discover import VIETNAM, DiscoveredUrl, discover, parse_date, parse_feed, parse_sitemap
-from flows.fetch import Fetcher, FetchSettings
+from sources.discover import VIETNAM, DiscoveredUrl, discover_articles, parse_date, parse_feed, parse_sitemap
+from sources.fetch import Fetcher, FetchSettings
 
 SETTINGS = FetchSettings(allow_private=True, host_interval=0.0, retries=0, connect_timeout=1.0, read_timeout=1.0)
 NOV_1 = datetime(2024, 11, 1, tzinfo=VIETNAM)
@@ -89,7 +89,7 @@ def site(httpserver):
 
 def run(**kwargs):
     with Fetcher(SETTINGS) as fetcher:
-        return discover(fetcher, **kwargs)
+        return discover_articles(fetcher, **kwargs)
 
 
 def paths(found: list[DiscoveredUrl], base: str) -> list[str]:

@@ -19,7 +19,7 @@ import pytest
 from conftest import PROJECT
 from faultserver import (FAST_TIMEOUTS, FAULTS, FAULTS_BY_NAME, HUGE_BYTES, SIZE_CAP, Audit, FaultSite, RequestRecord,
                          audit, fetch_settings_of, table_counts)
-from flows.fetch import USER_AGENT, FetchSettings
+from sources.fetch import USER_AGENT, FetchSettings
 from flows.ingest import RunSummary, ingest
 
 # Measured on a 2-core machine: the first run ~50 s, about 30 s of it the stalls waiting out
@@ -140,7 +140,7 @@ def test_a_rerun_adds_nothing(crawl):
 # whole would add 50 MB, the inflated bomb 256 MB).
 MEMORY_PROBE = r"""
 import json, re, sys
-from flows.fetch import Fetcher, FetchSettings
+from sources.fetch import Fetcher, FetchSettings
 
 def status_kib(field):
     with open("/proc/self/status") as status:

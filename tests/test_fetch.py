@@ -18,7 +18,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from conftest import encode_cp1258
-from flows.fetch import (
+from sources.fetch import (
     USER_AGENT,
     Fetcher,
     FetchRequest,

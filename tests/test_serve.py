@@ -19,7 +19,7 @@ from prefect.exceptions import ObjectNotFound
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from conftest import PROJECT, raw, seed_paths
-from flows.config import ConfigError, load_sources
+from sources.config import ConfigError, load_sources
 from flows.serve import NEEDS_SERVER, ServeError, deployments, serve
 from transforms.pipeline import transform_batch
 
@@ -36,7 +36,7 @@ schedule = "*/30 * * * *"
 name = "nhandan"
 sitemaps = ["https://nhandan.vn/sitemaps/newsindex.xml"]
 """
-SERVE = ("import sys; from flows.config import load_sources; from flows.serve import serve; "
+SERVE = ("import sys; from sources.config import load_sources; from flows.serve import serve; "
          "serve(load_sources(sys.argv[1]), sys.argv[2], limit=1, allow_private=True)")
 
 

@@ -34,7 +34,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flows.fetch import USER_AGENT, FetchSettings
+from sources.fetch import USER_AGENT, FetchSettings
 from transforms.urls import host_of, site_of
 
 DEFAULT_RATE_LIMIT_SECONDS = 1.0

@@ -32,7 +32,7 @@ class LocalInput:
         return self.path.name.lower().endswith(JSONL_SUFFIXES)
 
 
-def discover(paths: list[str]) -> tuple[list[LocalInput], list[Reject]]:
+def find_inputs(paths: list[str]) -> tuple[list[LocalInput], list[Reject]]:
     """Files named, and supported files under folders named (sorted); what cannot be used becomes a reject.
 
     Inside a folder, symbolic links that lead outside it are not followed.

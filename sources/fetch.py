@@ -50,7 +50,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
 
-from flows.sources import MAX_INPUT_BYTES
+from sources.files import MAX_INPUT_BYTES
 from transforms.decode import sniff_format
 from transforms.urls import host_of
 

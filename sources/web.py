@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable, Iterator
 
-from flows.config import SourcesConfig
-from flows.discover import archive_pages, discover, discover_archives
-from flows.fetch import FetchRequest, Fetcher, FetchResult, canonical_url, clean_url, url_refusal
+from sources.config import SourcesConfig
+from sources.discover import archive_pages, discover_archives, discover_articles
+from sources.fetch import FetchRequest, Fetcher, FetchResult, canonical_url, clean_url, url_refusal
 from transforms.models import HttpFacts, RawDocument, Reject
 from transforms.urls import site_of
 
@@ -120,7 +120,7 @@ def web_documents(
             explicit.append(url)
     discovered: list[str] = []
     if feeds or sitemaps:
-        found = discover(fetcher, feeds, sitemaps, since=plan.since, until=plan.until, keep_undated=plan.keep_undated)
+        found = discover_articles(fetcher, feeds, sitemaps, since=plan.since, until=plan.until, keep_undated=plan.keep_undated)
         for failure in found.failures:
             yield Reject(failure.source, "discover", failure.reason)
         discovered = [item.url for item in found.urls]

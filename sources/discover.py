@@ -28,8 +28,8 @@ from trafilatura import feeds as tf_feeds
 from trafilatura import sitemaps as tf_sitemaps
 from trafilatura.utils import safe_relative_url
 
-from flows.config import archive_url
-from flows.fetch import Fetcher, FetchRequest, FetchResult, canonical_url, clean_url
+from sources.config import archive_url
+from sources.fetch import Fetcher, FetchRequest, FetchResult, canonical_url, clean_url
 from transforms.decode import DecodeError, decode_bytes
 
 # Dates without an offset (W3C dates like "2024-05-01", or local times some Vietnamese
@@ -37,7 +37,7 @@ from transforms.decode import DecodeError, decode_bytes
 VIETNAM = timezone(timedelta(hours=7))
 # An index of indexes of sitemaps is the deepest seen on news sites; 3 leaves a margin.
 MAX_DEPTH = 3
-# Sitemaps read per discover() call. A news site's index lists one sitemap per day or
+# Sitemaps read per discover_articles() call. A news site's index lists one sitemap per day or
 # month: 200 is more than a year of monthly ones; a longer backfill raises it (or passes
 # `since`, which skips child sitemaps last modified before it).
 MAX_SITEMAPS = 200
@@ -95,7 +95,7 @@ class _Pending:
     depth: int = 0
 
 
-def discover(
+def discover_articles(
     fetcher: Fetcher,
     feeds: Iterable[str] = (),
     sitemaps: Iterable[str] = (),
