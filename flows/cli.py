@@ -281,7 +281,8 @@ def _prepare_writing(args: argparse.Namespace, sources: str | None, sites: list[
         raise UsageError(str(error)) from error
     from sources.config import ConfigError, load_sources
     from transforms.clean import RulesError, load_cleaning_rules
-    from warehouse.connection import WarehouseError, connect, resolve_path
+    from warehouse.connection import connect
+    from warehouse.location import WarehouseError, resolve_path
     from warehouse.lock import check_writable
 
     try:
@@ -379,7 +380,7 @@ def _print_counts(heading: str, database: str, rows, reject_reasons: dict[str, i
 
 
 def run_query(args: argparse.Namespace) -> int:
-    from warehouse.connection import WarehouseError
+    from warehouse.location import WarehouseError
     from warehouse.queries import QueryError, run_query as execute
 
     try:
@@ -391,7 +392,7 @@ def run_query(args: argparse.Namespace) -> int:
 
 
 def run_search(args: argparse.Namespace) -> int:
-    from warehouse.connection import WarehouseError
+    from warehouse.location import WarehouseError
     from warehouse.search import SearchError, search
 
     if args.limit < 1:
@@ -407,7 +408,7 @@ def run_search(args: argparse.Namespace) -> int:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    from warehouse.connection import WarehouseError
+    from warehouse.location import WarehouseError
     from warehouse.queries import open_read_only
     from warehouse.report import headline_report, report_markdown
 
@@ -433,7 +434,7 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from warehouse.connection import WarehouseError
+    from warehouse.location import WarehouseError
     from warehouse.export import ExportError, export_tables
 
     try:

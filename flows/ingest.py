@@ -10,7 +10,7 @@ import sys
 import time
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import datetime
 from itertools import chain
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -31,12 +31,13 @@ from sources.web import (
     FailureBackoff, FetchedArchive, NoArchive, NotModified, WebPlan, WebReport, backs_off, web_documents,
 )
 from transforms.clean import load_cleaning_rules
-from transforms.dates import parse_moment
+from transforms.dates import parse_moment, utc_now
 from transforms.models import Processed, RawDocument, Reject
-from warehouse.connection import opened, resolve_path
-from warehouse.loader import (
-    BatchCounts, FetchFailure, FetchFailureUpdate, fetch_states, known_documents, load_batch, urls_not_due,
-)
+from warehouse.connection import opened
+from warehouse.location import resolve_path
+from warehouse.clusters import BatchCounts
+from warehouse.fetch_state import FetchFailure, FetchFailureUpdate, fetch_states, urls_not_due
+from warehouse.loader import known_documents, load_batch
 
 # Documents per batch: one load transaction each. Measured on the 21,448 baomoi articles
 # (flow time / peak RSS of the main process): 500 -> 50.8 s, 1000 -> 35.9 s / 0.65 GB,
@@ -194,7 +195,7 @@ def _load_inputs(
                                 else FetchSettings(allow_private=allow_private))
                     fetcher = stack.enter_context(Fetcher(settings))
                     states = lambda keys: _with_connection(run.database, fetch_states, keys)  # noqa: E731
-                    not_due = lambda keys: _with_connection(run.database, urls_not_due, keys, _utc_now())  # noqa: E731
+                    not_due = lambda keys: _with_connection(run.database, urls_not_due, keys, utc_now())  # noqa: E731
                     stream = chain(stream, web_documents(plan, fetcher, states, report, not_due))
                 _run_batches(stream, batch_size, transformer, run.database, run.run_id, run.seen_at, summary, logger)
                 summary.discovered = report.discovered
@@ -279,17 +280,13 @@ def _load_pending(pending, database: str, run_id: str, seen_at: datetime, summar
 
 def _fetch_failures(batch: list, read_rejects: list[Reject], backoff: FailureBackoff = FailureBackoff()):
     """The batch's changes to the per-URL failure state: what failed (and waits), what was fetched (and is forgiven)."""
-    now = _utc_now()
+    now = utc_now()
     failed = [FetchFailure(r.source, "page", r.reason, now) for r in read_rejects if r.stage == "fetch" and backs_off(r.reason)]
     failed += [FetchFailure(item.url, "archive", item.reason, now) for item in batch if isinstance(item, NoArchive)]
     succeeded = [item.source for item in batch if isinstance(item, RawDocument) and item.http is not None]
     succeeded += [item.source for item in batch if isinstance(item, NotModified) and item.fetched_at is not None]
     succeeded += [item.url for item in batch if isinstance(item, FetchedArchive)]
     return FetchFailureUpdate(failed, succeeded, backoff.first_wait_seconds, backoff.max_wait_seconds)
-
-
-def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def _batches(items: Iterable, size: int, seconds: float = BATCH_SECONDS) -> Iterator[list]:

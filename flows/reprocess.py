@@ -15,7 +15,6 @@ import hashlib
 import json
 import time
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -24,12 +23,14 @@ from prefect.utilities.annotations import quote
 from flows.ingest import DEFAULT_BATCH_SIZE
 from flows.parallel import RunnerSettings, Transformer, open_transformer
 from flows.runs import batch_done, writing_run
-from transforms.dates import parse_moment
+from transforms.dates import parse_moment, utc_now
 from transforms.models import FORMATS, Processed, RawDocument
 from transforms.rulefile import RulesError
 from transforms.rules import article_versions, rules_for
-from warehouse.connection import opened, resolve_path
-from warehouse.loader import load_articles, transaction
+from warehouse.connection import opened
+from warehouse.location import resolve_path
+from warehouse.loader import load_articles
+from warehouse.transaction import transaction
 from warehouse.reprocessing import (
     CurrentVersions, Selection, finish_job, job_cursor, rebuilt_fields, record_progress, select_batch, stored_fields,
     stored_rules_files, update_versions,
@@ -139,7 +140,7 @@ def _store(run, results: list[Processed], job_key: str, batch: int, last_source:
         with transaction(con):
             update_versions(con, same, run.run_id)
             counts = load_articles(con, run.run_id, changed, [], run.seen_at, record_fetch=False)
-            record_progress(con, job_key, batch, last_source, run.run_id, datetime.now(timezone.utc))
+            record_progress(con, job_key, batch, last_source, run.run_id, utc_now())
     summary.unchanged += len(same)
     summary.loaded += len(changed)
     summary.duplicates += counts.duplicates

@@ -21,8 +21,9 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.exceptions import ExternalSignal
 from prefect.runtime import flow_run
 
-from warehouse.connection import opened, resolve_path
-from warehouse.loader import finish_run, mark_interrupted_runs, start_run
+from warehouse.connection import opened
+from warehouse.location import resolve_path
+from warehouse.runs import finish_run, mark_interrupted_runs, start_run
 from warehouse.lock import writer_lock
 from warehouse.report import headline_report, report_markdown
 from warehouse.search import refresh_index

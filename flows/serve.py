@@ -21,7 +21,7 @@ from prefect.settings import get_current_settings
 
 from sources.config import ConfigError, SourcesConfig
 from flows.ingest import backfill, ingest
-from warehouse.connection import resolve_path
+from warehouse.location import resolve_path
 
 TAGS = ["tinbai"]
 NEEDS_SERVER = ("tinbai serve needs a Prefect server: run 'prefect server start' and set "

@@ -51,6 +51,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
 
 from sources.files import MAX_INPUT_BYTES
+from transforms.dates import utc_now
 from transforms.decode import sniff_format
 from transforms.urls import host_of
 
@@ -776,7 +777,7 @@ class Fetcher:
     def _result(self, trace: _Trace, canonical: str, **fields) -> FetchResult:
         values = dict(url=trace.url, canonical_url=canonical, final_url=trace.final_url or trace.url,
                       status=trace.status, content_type=None, charset=None, etag=None, last_modified=None,
-                      fetched_at=datetime.now(timezone.utc), body=None, not_modified=False, reject_reason=None,
+                      fetched_at=utc_now(), body=None, not_modified=False, reject_reason=None,
                       attempts=trace.attempts, elapsed=round(time.monotonic() - trace.started, 3))
         values.update(fields)
         return FetchResult(**values)

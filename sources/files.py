@@ -9,10 +9,10 @@ import json
 import os
 import stat
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
+from transforms.dates import utc_now
 from transforms.models import RawDocument, Reject
 
 # Inputs larger than this are refused unread: the largest real page in the corpora here
@@ -84,7 +84,7 @@ def iter_documents(inputs: list[LocalInput]) -> Iterator[RawDocument | Reject]:
             yield from _read_jsonl(item)
             continue
         try:
-            yield RawDocument(item.source, read_capped(item.path), _now())
+            yield RawDocument(item.source, read_capped(item.path), utc_now())
         except InputTooLarge as error:
             yield Reject(item.source, "read", str(error))
         except OSError as error:
@@ -141,7 +141,7 @@ def _jsonl_document(prefix: str, number: int, line: bytes) -> RawDocument | Reje
     except ValueError as error:
         return Reject(f"{prefix}{number}", "parse", f"malformed JSON line: {error}")
     source = f"{prefix}{record.get('id') or number}"
-    return RawDocument(source, line.rstrip(b"\n"), _now(), record=record)
+    return RawDocument(source, line.rstrip(b"\n"), utc_now(), record=record)
 
 
 def _os_reason(error: Exception) -> str:
@@ -150,7 +150,3 @@ def _os_reason(error: Exception) -> str:
     if isinstance(error, FileNotFoundError):
         return "no such file or directory"
     return getattr(error, "strerror", None) or str(error)
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)

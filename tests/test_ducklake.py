@@ -24,9 +24,11 @@ import pytest
 from conftest import FIXTURES, SEEDS, raw, seed_paths
 from transforms.models import HttpFacts, RawDocument
 from transforms.pipeline import transform_batch
-from warehouse.connection import DATA_SETTING, WarehouseError, opened, resolve_path, warehouse_for
+from warehouse.connection import opened
+from warehouse.location import DATA_SETTING, WarehouseError, resolve_path, warehouse_for
 from warehouse.export import export_tables
-from warehouse.loader import mark_interrupted_runs, record_fetches, start_run
+from warehouse.fetch_state import record_fetches
+from warehouse.runs import mark_interrupted_runs, start_run
 from warehouse.lock import lock_path
 from warehouse.queries import QueryError, open_read_only, run_query
 from warehouse.report import headline_report

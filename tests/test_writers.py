@@ -12,7 +12,8 @@ import duckdb
 import pytest
 
 from conftest import FIXTURES, SEEDS, run_tinbai
-from warehouse.connection import WarehouseError, opened
+from warehouse.connection import opened
+from warehouse.location import WarehouseError
 from warehouse.lock import WarehouseBusy, lock_path, writer_lock
 from warehouse.queries import run_query
 

@@ -15,6 +15,11 @@ from datetime import datetime, timedelta, timezone
 VIETNAM = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
 
 
+def utc_now() -> datetime:
+    """Now, as the instant the warehouse stores."""
+    return datetime.now(timezone.utc)
+
+
 def parse_moment(name: str, value: str | datetime | None) -> datetime | None:
     """A date or time given by a person (the CLI, a deployment parameter): ISO 8601, and
     Vietnam time when it names no zone. Raises ValueError with a one-line message."""

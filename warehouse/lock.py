@@ -17,11 +17,13 @@ import json
 import os
 import time
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, TypeVar
 
 import duckdb
+
+from transforms.dates import utc_now
+from warehouse.location import WarehouseError, warehouse_for
 
 # How long a second writer waits for the first one to finish before giving up. A run of
 # the whole baomoi corpus takes ~30 s and an hourly crawl a few minutes; 15 minutes covers a
@@ -41,8 +43,6 @@ class WarehouseBusy(RuntimeError):
 
 def lock_path(database) -> Path:
     """`<file>.lock` beside a DuckDB file or a DuckLake's catalog file (see `Warehouse.lock_path`)."""
-    from warehouse.connection import warehouse_for  # that module imports this one
-
     return warehouse_for(database).lock_path
 
 
@@ -72,8 +72,6 @@ def writer_lock(database, flow: str, wait_seconds: float | None = None):
     """
     wait = writer_wait_seconds() if wait_seconds is None else wait_seconds
     path = lock_path(database)
-    from warehouse.connection import WarehouseError  # that module imports this one
-
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle = open(path, "a+", encoding="utf-8")
@@ -94,7 +92,7 @@ def writer_lock(database, flow: str, wait_seconds: float | None = None):
                 time.sleep(min(0.5, max(_POLL_SECONDS, wait / 100)))
         handle.seek(0)
         handle.truncate()
-        handle.write(json.dumps({"pid": os.getpid(), "flow": flow, "since": datetime.now(timezone.utc).isoformat()}))
+        handle.write(json.dumps({"pid": os.getpid(), "flow": flow, "since": utc_now().isoformat()}))
         handle.flush()
         yield
     finally:

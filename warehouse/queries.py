@@ -9,7 +9,8 @@ from typing import Callable
 
 import duckdb
 
-from warehouse.connection import WarehouseError, first_line, load_fts, open_failure, warehouse_for
+from warehouse.connection import first_line, load_fts, open_failure, read_only_connection
+from warehouse.location import WarehouseError, warehouse_for
 from warehouse.lock import retry_busy
 
 ALLOWED_STATEMENTS = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}  # EXPLAIN of a SELECT only
@@ -105,7 +106,7 @@ def open_read_only(
     if not warehouse.exists():
         raise WarehouseError(f"no warehouse at {warehouse} (run 'tinbai ingest' first, or pass --db)")
     try:
-        return retry_busy(lambda: warehouse.open_read_only(SANDBOX, extensions))
+        return retry_busy(lambda: read_only_connection(warehouse, SANDBOX, extensions))
     except duckdb.Error as error:
         raise WarehouseError(open_failure(warehouse, error)) from error
 

@@ -13,7 +13,8 @@ import duckdb
 import pyarrow as pa
 
 from transforms.models import HttpFacts, Processed, RawDocument
-from warehouse.loader import registered, store_enrichment
+from warehouse.arrow import registered
+from warehouse.loader import store_enrichment
 
 # Columns compared to decide whether a rebuilt member changed.
 COMPARED = ("title", "text", "author", "published_at", "date_precision", "original_source", "views", "url", "site",

@@ -26,8 +26,9 @@ import duckdb
 import pyarrow as pa
 
 from warehouse.connection import first_line, is_lake, load_fts
-from warehouse.loader import registered, transaction
+from warehouse.arrow import registered
 from warehouse.queries import open_read_only
+from warehouse.transaction import transaction
 
 # The fts index's tokenizer: any run of characters that are not letters or digits splits words.
 _SEPARATORS = r"[^\p{L}\p{N}]+"
