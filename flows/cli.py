@@ -18,6 +18,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from transforms.dates import VIETNAM, parse_moment
+from transforms.errors import TinbaiError
 
 FORMATS = ("table", "csv", "json")
 WRITING = ("ingest", "backfill", "reprocess", "serve")
@@ -25,8 +26,12 @@ EXIT_USAGE = 2
 EXIT_FAILED = 1
 
 
-class CliError(Exception):
-    """A problem to report as one line."""
+class UsageError(TinbaiError, ValueError):
+    """A command line that cannot work: exit 2."""
+
+
+class FlowFailed(TinbaiError):
+    """A flow run that ended in an error; its own logs (and `runs`) hold the details."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -153,7 +158,9 @@ def main(argv: list[str] | None = None) -> int:
 def _handle(args: argparse.Namespace) -> int:
     try:
         return args.handler(args)
-    except CliError as error:
+    except UsageError as error:
+        return _usage(str(error))
+    except TinbaiError as error:  # every error explained to the user: one line, exit 1
         print(f"tinbai: error: {error}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt as stop:
@@ -175,11 +182,8 @@ def run_ingest(args: argparse.Namespace) -> int:
     missing = [path for path in paths if not os.path.lexists(path)]
     if missing:
         return _usage(f"no such file or directory: {', '.join(missing)}")
-    try:
-        since, until = _date_option("--since", args.since), _date_option("--until", args.until)
-        _prepare_writing(args, args.sources)
-    except UsageError as error:
-        return _usage(str(error))
+    since, until = _date_option("--since", args.since), _date_option("--until", args.until)
+    _prepare_writing(args, args.sources)
     from flows.ingest import DEFAULT_BATCH_SIZE, ingest
 
     summary = _run_flow(
@@ -193,13 +197,10 @@ def run_ingest(args: argparse.Namespace) -> int:
 
 
 def run_backfill(args: argparse.Namespace) -> int:
-    try:
-        since, until = _date_option("--since", args.since), _date_option("--until", args.until)
-        if since >= until:
-            raise UsageError("--since must be before --until")
-        _prepare_writing(args, args.sources, sites=args.site)
-    except UsageError as error:
-        return _usage(str(error))
+    since, until = _date_option("--since", args.since), _date_option("--until", args.until)
+    if since >= until:
+        raise UsageError("--since must be before --until")
+    _prepare_writing(args, args.sources, sites=args.site)
     from flows.ingest import DEFAULT_BATCH_SIZE, backfill
 
     summary = _run_flow(
@@ -212,11 +213,8 @@ def run_backfill(args: argparse.Namespace) -> int:
 
 
 def run_reprocess(args: argparse.Namespace) -> int:
-    try:
-        since, until = _date_option("--since", args.since), _date_option("--until", args.until)
-        _prepare_writing(args, None)
-    except UsageError as error:
-        return _usage(str(error))
+    since, until = _date_option("--since", args.since), _date_option("--until", args.until)
+    _prepare_writing(args, None)
     from flows.ingest import DEFAULT_BATCH_SIZE
     from flows.reprocess import reprocess
 
@@ -238,24 +236,14 @@ def run_reprocess(args: argparse.Namespace) -> int:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    try:
-        _prepare_writing(args, args.sources)
-    except UsageError as error:
-        return _usage(str(error))
+    _prepare_writing(args, args.sources)
     if args.limit < 1:
         return _usage("--limit must be at least 1")
-    from sources.config import ConfigError, load_sources
-    from flows.serve import ServeError, serve
+    from sources.config import load_sources
+    from flows.serve import serve
 
-    try:
-        serve(load_sources(Path(args.sources)), args.db, limit=args.limit, allow_private=args.allow_private)
-    except (ServeError, ConfigError) as error:
-        raise CliError(str(error)) from error
+    serve(load_sources(Path(args.sources)), args.db, limit=args.limit, allow_private=args.allow_private)
     return 0
-
-
-class UsageError(ValueError):
-    """A command line that cannot work: exit 2."""
 
 
 def _usage(message: str) -> int:
@@ -269,34 +257,29 @@ def _prepare_writing(args: argparse.Namespace, sources: str | None, sites: list[
         raise UsageError("--batch-size must be at least 1")
     if sources and not os.path.lexists(sources):
         raise UsageError(f"no such file or directory: {sources}")
-    from flows.parallel import RunnerError, RunnerSettings, check_scheduler
+    from flows.parallel import RunnerSettings, check_scheduler
 
     try:
         runner = RunnerSettings.resolve(getattr(args, "runner", None), getattr(args, "dask_address", None))
-        if runner.dask_address:
-            check_scheduler(runner.dask_address)
-    except RunnerError as error:
-        raise CliError(str(error)) from error
     except ValueError as error:
         raise UsageError(str(error)) from error
-    from sources.config import ConfigError, load_sources
-    from transforms.clean import RulesError, load_cleaning_rules
+    if runner.dask_address:
+        check_scheduler(runner.dask_address)
+    from sources.config import load_sources
+    from transforms.clean import load_cleaning_rules
     from warehouse.connection import connect
-    from warehouse.location import WarehouseError, resolve_path
+    from warehouse.location import resolve_path
     from warehouse.lock import check_writable
 
-    try:
-        if sources:
-            config = load_sources(Path(sources))
-            unknown = sorted(set(sites) - {site.name for site in config.sites})
-            if unknown:
-                raise UsageError(f"{sources}: no site named {', '.join(unknown)}")
-            for site in config.sites:
-                if site.rules is not None:
-                    load_cleaning_rules(site.rules)
-        check_writable(resolve_path(args.db), lambda: connect(args.db).close())
-    except (ConfigError, RulesError, WarehouseError) as error:
-        raise CliError(str(error)) from error
+    if sources:
+        config = load_sources(Path(sources))
+        unknown = sorted(set(sites) - {site.name for site in config.sites})
+        if unknown:
+            raise UsageError(f"{sources}: no site named {', '.join(unknown)}")
+        for site in config.sites:
+            if site.rules is not None:
+                load_cleaning_rules(site.rules)
+    check_writable(resolve_path(args.db), lambda: connect(args.db).close())
     if not getattr(args, "verbose", False):
         os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
 
@@ -314,7 +297,7 @@ def _run_flow(args: argparse.Namespace, flow, **parameters):
             raise
         except Exception as error:  # the flow's own logs hold the details
             detail = str(error).strip().splitlines()[0] if str(error).strip() else ""
-            raise CliError(f"{flow.name} failed: {type(error).__name__}: {detail}") from error
+            raise FlowFailed(f"{flow.name} failed: {type(error).__name__}: {detail}") from error
 
 
 @contextmanager
@@ -380,27 +363,19 @@ def _print_counts(heading: str, database: str, rows, reject_reasons: dict[str, i
 
 
 def run_query(args: argparse.Namespace) -> int:
-    from warehouse.location import WarehouseError
-    from warehouse.queries import QueryError, run_query as execute
+    from warehouse.queries import run_query as execute
 
-    try:
-        result = execute(args.sql, args.db)
-    except (QueryError, WarehouseError) as error:
-        raise CliError(str(error)) from error
+    result = execute(args.sql, args.db)
     _print_rows(result.columns, result.rows, args.format)
     return 0
 
 
 def run_search(args: argparse.Namespace) -> int:
-    from warehouse.location import WarehouseError
-    from warehouse.search import SearchError, search
+    from warehouse.search import search
 
     if args.limit < 1:
         return _usage("--limit must be at least 1")
-    try:
-        hits = search(args.words, args.db, limit=args.limit)
-    except (SearchError, WarehouseError) as error:
-        raise CliError(str(error)) from error
+    hits = search(args.words, args.db, limit=args.limit)
     columns = ["title", "site", "published_at", "score", "snippet"]
     rows = [(hit.title, hit.site, hit.published_at, round(hit.score, 3), hit.snippet) for hit in hits]
     _print_rows(columns, rows, args.format)
@@ -408,14 +383,10 @@ def run_search(args: argparse.Namespace) -> int:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    from warehouse.location import WarehouseError
     from warehouse.queries import open_read_only
     from warehouse.report import headline_report, report_markdown
 
-    try:
-        con = open_read_only(args.db)
-    except WarehouseError as error:
-        raise CliError(str(error)) from error
+    con = open_read_only(args.db)
     try:
         report = headline_report(con)
     finally:
@@ -434,13 +405,9 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from warehouse.location import WarehouseError
-    from warehouse.export import ExportError, export_tables
+    from warehouse.export import export_tables
 
-    try:
-        exported = export_tables(args.directory, args.format, args.db)
-    except (ExportError, WarehouseError) as error:
-        raise CliError(str(error)) from error
+    exported = export_tables(args.directory, args.format, args.db)
     for item in exported:
         print(f"{item.table}: {item.rows} rows -> {item.path}")
     return 0

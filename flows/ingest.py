@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 import time
 from contextlib import ExitStack
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from itertools import chain
 from pathlib import Path
@@ -24,8 +24,8 @@ from prefect.utilities.annotations import quote
 
 from sources.config import ConfigError, SourcesConfig, load_sources
 from sources.fetch import Fetcher, FetchSettings, is_private_refusal
-from flows.parallel import RunnerSettings, Transformer, open_transformer
-from flows.runs import batch_done, run_stopping, writing_run
+from flows.parallel import RunnerSettings, open_transformer
+from flows.runs import RunCounts, batch_done, run_stopping, transform_task, writing_run
 from sources.files import find_inputs, iter_documents
 from sources.web import (
     FailureBackoff, FetchedArchive, NoArchive, NotModified, WebPlan, WebReport, backs_off, web_documents,
@@ -50,32 +50,13 @@ BATCH_SECONDS = 30.0
 
 
 @dataclass
-class RunSummary:
-    run_id: str
-    database: str
-    flow: str = "ingest"
-    read: int = 0
-    unchanged: int = 0
-    loaded: int = 0
-    duplicates: int = 0
-    exact_duplicates: int = 0
-    near_duplicates: int = 0
-    rejected: int = 0
+class RunSummary(RunCounts):
     discovered: int = 0
     skipped_not_due: int = 0  # failed recently, not asked again yet (per-URL back-off)
     skipped_slow_host: int = 0  # not asked: their host was too slow too often this run
     no_archive: int = 0  # archive days that have no archive page
     refused_private: int = 0  # URLs refused because they resolve to private addresses
-    seconds: float = 0.0
     reject_reasons: dict[str, int] = field(default_factory=dict)
-
-    def counts(self) -> dict[str, int]:
-        return {key: value for key, value in asdict(self).items() if isinstance(value, int)}
-
-
-@task(name="transform-batch", cache_policy=NO_CACHE)
-def transform_task(documents: list[RawDocument], transformer: Transformer) -> list[Processed]:
-    return transformer.transform(documents)
 
 
 @task(name="load-batch", cache_policy=NO_CACHE)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 from urllib.parse import urlsplit
 
+from transforms.errors import TinbaiError
 from transforms.models import Processed, RawDocument
 from transforms.budget import document_seconds as budget_setting
 from transforms.pipeline import transform_batch
@@ -44,7 +45,7 @@ MAX_IN_PROCESS_BYTES = 1024 * 1024
 SCHEDULER_CONNECT_SECONDS = 10.0
 
 
-class RunnerError(ValueError):
+class RunnerError(TinbaiError, ValueError):
     """The runner cannot be used; the message is one line for the user."""
 
 

@@ -16,15 +16,14 @@ import json
 import time
 from dataclasses import asdict, dataclass
 
-from prefect import flow, get_run_logger, task
-from prefect.cache_policies import NO_CACHE
+from prefect import flow, get_run_logger
 from prefect.utilities.annotations import quote
 
 from flows.ingest import DEFAULT_BATCH_SIZE
-from flows.parallel import RunnerSettings, Transformer, open_transformer
-from flows.runs import batch_done, writing_run
+from flows.parallel import RunnerSettings, open_transformer
+from flows.runs import RunCounts, batch_done, transform_task, writing_run
 from transforms.dates import parse_moment, utc_now
-from transforms.models import FORMATS, Processed, RawDocument
+from transforms.models import FORMATS, Processed
 from transforms.rulefile import RulesError
 from transforms.rules import article_versions, rules_for
 from warehouse.connection import opened
@@ -38,27 +37,13 @@ from warehouse.reprocessing import (
 
 
 @dataclass
-class ReprocessSummary:
-    run_id: str
-    database: str
-    read: int = 0  # members rebuilt
-    loaded: int = 0  # of which changed, replaced in place
-    unchanged: int = 0  # of which only the versions were updated
-    rejected: int = 0  # rebuilds the cleaner now refuses; the stored member is kept
-    duplicates: int = 0  # changed members that now join another cluster
-    exact_duplicates: int = 0
-    near_duplicates: int = 0
+class ReprocessSummary(RunCounts):
+    """read: members rebuilt; loaded: of which changed, replaced in place; unchanged: of which
+    only the versions were updated; rejected: rebuilds the cleaner now refuses (the stored
+    member is kept); duplicates: changed members that now join another cluster."""
+
     batches: int = 0
     resumed_after: int = 0  # batches an earlier, interrupted run of this job had committed
-    seconds: float = 0.0
-
-    def counts(self) -> dict[str, int]:
-        return {key: value for key, value in asdict(self).items() if isinstance(value, int)}
-
-
-@task(name="reprocess-batch", cache_policy=NO_CACHE)
-def reprocess_batch(documents: list[RawDocument], transformer: Transformer) -> list[Processed]:
-    return transformer.transform(documents)
 
 
 @flow(name="reprocess", log_prints=False)
@@ -84,7 +69,7 @@ def reprocess(
     logger = get_run_logger()
     started = time.perf_counter()
     parameters = {"since": since, "until": until, "site": site, "all_versions": all_versions, "batch_size": batch_size}
-    summary = ReprocessSummary(run_id="", database=str(resolve_path(db)))
+    summary = ReprocessSummary(run_id="", database=str(resolve_path(db)), flow="reprocess")
     with writing_run(db, "reprocess", parameters, summary) as run:
         summary.run_id = run.run_id
         # Checked inside the run: a run refused for a bad parameter is in `runs`, failed, with why.
@@ -112,7 +97,7 @@ def reprocess(
                 if not documents:
                     break
                 batch_number += 1
-                results = reprocess_batch(quote(documents), transformer)
+                results = transform_task(quote(documents), transformer)
                 after = documents[-1].source
                 _store(run, results, job_key, batch_number, after, summary)
                 summary.batches += 1

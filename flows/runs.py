@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Callable, Iterator, Protocol
+from typing import Callable, Iterator
 
-from prefect import get_run_logger
+from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
 from prefect.exceptions import ExternalSignal
 from prefect.runtime import flow_run
 
+from flows.parallel import Transformer
+from transforms.models import Processed, RawDocument
 from warehouse.connection import opened
 from warehouse.location import resolve_path
 from warehouse.runs import finish_run, mark_interrupted_runs, start_run
@@ -58,8 +61,30 @@ def watching(watcher: Watcher, on_stop: Callable[[], None] | None = None) -> Ite
             _stop_watchers.remove(on_stop)
 
 
-class Summary(Protocol):
-    def counts(self) -> dict[str, int]: ...
+@dataclass
+class RunCounts:
+    """What a writing run did, as `runs` records it; each flow's summary adds its own counters."""
+
+    run_id: str
+    database: str
+    flow: str
+    read: int = 0
+    unchanged: int = 0
+    loaded: int = 0
+    duplicates: int = 0
+    exact_duplicates: int = 0
+    near_duplicates: int = 0
+    rejected: int = 0
+    seconds: float = 0.0
+
+    def counts(self) -> dict[str, int]:
+        return {key: value for key, value in asdict(self).items() if isinstance(value, int)}
+
+
+@task(name="transform-batch", cache_policy=NO_CACHE)
+def transform_task(documents: list[RawDocument], transformer: Transformer) -> list[Processed]:
+    """One batch through the transforms, wherever the run's transformer runs them."""
+    return transformer.transform(documents)
 
 
 @dataclass(frozen=True)
@@ -70,7 +95,7 @@ class WritingRun:
 
 
 @contextmanager
-def writing_run(db: str | None, flow: str, parameters: dict, summary: Summary) -> Iterator[WritingRun]:
+def writing_run(db: str | None, flow: str, parameters: dict, summary: RunCounts) -> Iterator[WritingRun]:
     """Hold the warehouse for one run; `summary.counts()` is recorded when the block ends."""
     logger = get_run_logger()
     database = resolve_path(db)

@@ -19,6 +19,7 @@ from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron, Schedule
 from prefect.settings import get_current_settings
 
+from transforms.errors import TinbaiError
 from sources.config import ConfigError, SourcesConfig
 from flows.ingest import backfill, ingest
 from warehouse.location import resolve_path
@@ -28,7 +29,7 @@ NEEDS_SERVER = ("tinbai serve needs a Prefect server: run 'prefect server start'
                 "PREFECT_API_URL=http://127.0.0.1:4200/api")
 
 
-class ServeError(RuntimeError):
+class ServeError(TinbaiError, RuntimeError):
     """`tinbai serve` cannot start: no Prefect API keeps the schedules (ephemeral mode cannot). One line."""
 
 

@@ -34,6 +34,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from transforms.errors import TinbaiError
 from sources.fetch import USER_AGENT, FetchSettings
 from transforms.urls import host_of, site_of
 
@@ -69,7 +70,7 @@ _DATE_FIELD = re.compile(r"\{date:([^{}]+)\}")
 _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
 
 
-class ConfigError(ValueError):
+class ConfigError(TinbaiError, ValueError):
     """A sources file that cannot be used; the message is one line: 'file:line: what is wrong'."""
 
 

@@ -17,7 +17,6 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from email.utils import parsedate_to_datetime
 from typing import Iterable
 from urllib.parse import urlsplit
 
@@ -30,11 +29,11 @@ from trafilatura.utils import safe_relative_url
 
 from sources.config import archive_url
 from sources.fetch import Fetcher, FetchRequest, FetchResult, canonical_url, clean_url
+from transforms.dates import VIETNAM, parse_timestamp
 from transforms.decode import DecodeError, decode_bytes
 
 # Dates without an offset (W3C dates like "2024-05-01", or local times some Vietnamese
 # sites print without "+07:00") are read as Vietnam time, where these sites publish.
-VIETNAM = timezone(timedelta(hours=7))
 # An index of indexes of sitemaps is the deepest seen on news sites; 3 leaves a margin.
 MAX_DEPTH = 3
 # Sitemaps read per discover_articles() call. A news site's index lists one sitemap per day or
@@ -440,20 +439,12 @@ def _json_feed_dates(text: str, naive_tz: timezone) -> dict[str, datetime]:
 def parse_date(value: object, naive_tz: timezone = VIETNAM) -> datetime | None:
     """A feed or sitemap date as UTC: W3C / ISO 8601 ('2024-05-01', '2024-05-01T10:00+07:00',
     '2024-05'), or RFC 822 ('Wed, 01 May 2024 10:00:00 +0700'). None when unreadable."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    value = value.strip()
-    match = _YEAR_MONTH.match(value)
-    try:
-        if match:
-            when = datetime(int(match[1]), int(match[2] or 1), 1)
-        else:
-            try:
-                when = datetime.fromisoformat(value)
-            except ValueError:
-                when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=naive_tz)
-    return when.astimezone(timezone.utc)
+    match = _YEAR_MONTH.match(value.strip()) if isinstance(value, str) else None
+    if match:
+        try:
+            return datetime(int(match[1]), int(match[2] or 1), 1, tzinfo=naive_tz).astimezone(timezone.utc)
+        except ValueError:  # month 13
+            return None
+    # Feeds write W3C or RFC 822 dates; a "22/11/2024" there may be month-first, so it is not read.
+    parsed = parse_timestamp(value, naive_tz, datelines=False)
+    return parsed[0].astimezone(timezone.utc) if parsed else None

@@ -10,7 +10,8 @@ Nothing else is guessed: without such evidence published_at stays NULL.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
+from email.utils import parsedate_to_datetime
 
 VIETNAM = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
 
@@ -26,13 +27,39 @@ def parse_moment(name: str, value: str | datetime | None) -> datetime | None:
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
-        moment = value
-    else:
-        try:
-            moment = datetime.fromisoformat(str(value).strip())
-        except ValueError:
-            raise ValueError(f"{name}: not a date (YYYY-MM-DD or ISO 8601): {value!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=VIETNAM)
+        return value if value.tzinfo else value.replace(tzinfo=VIETNAM)
+    parsed = _parse_iso(str(value).strip(), VIETNAM)
+    if parsed is None:
+        raise ValueError(f"{name}: not a date (YYYY-MM-DD or ISO 8601): {value!r}")
+    return parsed[0]
+
+
+def parse_timestamp(value: object, naive: tzinfo = VIETNAM, datelines: bool = True) -> tuple[datetime, str] | None:
+    """A timestamp as pages, records and feeds declare it, with its precision (second,
+    minute, day): ISO 8601, RFC 822 ("Wed, 01 May 2024 10:00:00 +0700"), and unless
+    `datelines` is off a Vietnamese dateline ("27/05/13 08:58 GMT+7"). A time without a
+    zone is read in `naive`. None when unreadable."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    value = value.strip()
+    parsed = _parse_iso(value, naive) or (parse_dateline(value) if datelines else None)
+    if parsed is not None:
+        return parsed
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=naive)), "second"
+
+
+def _parse_iso(value: str, naive: tzinfo) -> tuple[datetime, str] | None:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    timed = _ISO.match(value)
+    precision = ("second" if timed["second"] else "minute") if timed and timed["hour"] else "day"
+    return (moment if moment.tzinfo else moment.replace(tzinfo=naive)), precision
 
 
 _WEEKDAY = r"(?:thứ\s*(?:hai|ba|tư|năm|sáu|bảy|[2-7])|chủ\s*nhật|cn)"

@@ -7,7 +7,6 @@ touch) and writes back whatever roles change.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -16,6 +15,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from transforms.fingerprint import facts, shingles
+from transforms.normalise import name_key
 from transforms.urls import site_of
 
 # Two texts are near-duplicates when the Jaccard similarity of their 4-syllable shingle
@@ -202,6 +202,4 @@ def _name_key(name: str | None) -> str:
     """'Báo Nhân Dân điện tử', 'nhandan.vn' and 'Nhân dân' all key to 'nhandan'-like strings."""
     if not name:
         return ""
-    key = _SOURCE_NAME.sub("", name.strip().casefold())
-    key = unicodedata.normalize("NFD", key.replace("đ", "d"))
-    return "".join(char for char in key if char.isalnum())
+    return name_key(_SOURCE_NAME.sub("", name.strip().casefold()))

@@ -37,7 +37,8 @@ from trafilatura.utils import load_html
 
 from transforms.budget import PageLimits
 from transforms.clean import CleaningRules, byline_name, is_headline_like
-from transforms.dates import VIETNAM, parse_dateline
+from transforms.dates import VIETNAM, parse_dateline, parse_timestamp
+from transforms.normalise import name_key
 from transforms.urls import host_of
 
 EXTRACTOR = "trafilatura"
@@ -98,8 +99,6 @@ MIN_SAPO_WORDS = 12
 # The body's first paragraph is recognised by this many characters of its folded text.
 BODY_START_KEY_CHARS = 40
 _TITLE_SEPARATOR = re.compile(r"(\s+[-|–—:»]{1,2}\s+)")
-_HAS_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?P<second>:\d{2})?")
-_NOT_KEY = re.compile(r"[\W_]+")
 _LANGUAGE_TAG = re.compile(r"\s*([a-zA-Z]{2,3})\b")
 
 
@@ -146,7 +145,7 @@ def extract_page(html: bytes | str, url: str | None, rules: CleaningRules,
     start = _body_start(lines, title, rules)
     if start < len(lines) and descriptions:
         sapo = _printed_summary(tree, descriptions, lines[start], outlets, rules)
-        if sapo and _key(sapo) not in _key(" ".join(lines)):
+        if sapo and name_key(sapo) not in name_key(" ".join(lines)):
             lines.insert(start, sapo)
     published = _published(tree, json_ld) or _text_dateline(lines) or _htmldate_day(tree, page_url)
     return ExtractedPage(
@@ -262,25 +261,19 @@ def _marked_byline(tree: HtmlElement, rules: CleaningRules) -> str | None:
 
 def _outlet_keys(site: str | None, url: str | None) -> set[str]:
     """Folded forms of the outlet's names: the site name and the host's main label."""
-    keys = {_key(site)} if site else set()
+    keys = {name_key(site)} if site else set()
     host = host_of(url)
     if host:
         labels = [label for label in host.split(".") if label not in ("www", "m", "amp")]
         if labels:
-            keys.add(_key(labels[0]))
+            keys.add(name_key(labels[0]))
     return {key for key in keys if len(key) >= 3}
 
 
 def _is_outlet_name(name: str, outlet_keys: set[str]) -> bool:
     """'Báo Tuổi Trẻ', 'TUOI TRE ONLINE', 'tuoitre.vn' for the site 'Tuổi Trẻ' on tuoitre.vn."""
-    key = _key(name)
+    key = name_key(name)
     return bool(key) and any(outlet in key or (len(key) >= 3 and key in outlet) for outlet in outlet_keys)
-
-
-def _key(text: str) -> str:
-    """Folded for comparison: no case, no diacritics (đ -> d), no spaces or punctuation."""
-    decomposed = unicodedata.normalize("NFD", text.casefold().replace("đ", "d"))
-    return _NOT_KEY.sub("", "".join(char for char in decomposed if not unicodedata.combining(char)))
 
 
 def _descriptions(tree: HtmlElement, declared: Document, json_ld: list[dict]) -> list[str]:
@@ -298,14 +291,14 @@ def _printed_summary(tree: HtmlElement, descriptions: list[str], first_paragraph
     description that is not printed on the page is not article text; one printed after
     the body starts is an author bio or a teaser, one without a sentence a site motto.
     """
-    body_start = _key(first_paragraph)[:BODY_START_KEY_CHARS]
+    body_start = name_key(first_paragraph)[:BODY_START_KEY_CHARS]
     for element in tree.iter():
         if not isinstance(element.tag, str):
             continue
         if element.tag not in _SAPO_TAGS and not _SAPO_CLASS.search(element.get("class", "")):
             continue
         text = _squash(_nfc(element.text_content()))
-        if _key(text).startswith(body_start):
+        if name_key(text).startswith(body_start):
             return None
         if _is_lead(text, rules) and any(_same_summary(text, description, outlet_keys) for description in descriptions):
             return text
@@ -328,9 +321,9 @@ def _same_summary(text: str, description: str, outlet_keys: set[str]) -> bool:
 def _body_start(lines: list[str], title: str | None, rules: CleaningRules) -> int:
     """Index of the body's first paragraph: past the title and the headline-like lines
     (section, dateline) that may lead the extracted text and that the cleaner trims."""
-    title_key = _key(title) if title else None
+    title_key = name_key(title) if title else None
     for index, line in enumerate(lines):
-        if not is_headline_like(line, rules) and _key(line) != title_key:
+        if not is_headline_like(line, rules) and name_key(line) != title_key:
             return index
     return len(lines)
 
@@ -344,19 +337,9 @@ def _published(tree: HtmlElement, json_ld: list[dict]) -> tuple[datetime, str] |
 
 
 def _parse_timestamp(value: object) -> tuple[datetime, str] | None:
-    """An ISO 8601 or Vietnamese dateline timestamp; Vietnam time when it has no offset."""
-    if not isinstance(value, str):
-        return None
-    value = value.strip()
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return parse_dateline(value)
-    timed = _HAS_TIME.match(value)
-    precision = ("second" if timed.group("second") else "minute") if timed else "day"
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=VIETNAM), precision
-    return moment.astimezone(VIETNAM), precision
+    """A declared timestamp (transforms.dates.parse_timestamp), told in Vietnam time."""
+    parsed = parse_timestamp(value)
+    return (parsed[0].astimezone(VIETNAM), parsed[1]) if parsed else None
 
 
 def _text_dateline(lines: list[str]) -> tuple[datetime, str] | None:

@@ -41,6 +41,15 @@ def matching_tokens(text: str) -> list[str]:
     return [fold_syllable(word) for word in matching_words(text)]
 
 
+def name_key(text: str) -> str:
+    """A name as compared with another: no case, no diacritics (đ -> d), letters and digits only.
+
+    'Báo Tuổi Trẻ', 'TUOI TRE' and 'tuoitre' give 'baotuoitre', 'tuoitre', 'tuoitre'.
+    """
+    decomposed = unicodedata.normalize("NFD", text.casefold().replace("đ", "d"))
+    return "".join(char for char in decomposed if char.isalnum())
+
+
 def exact_key(text: str) -> str:
     """The text as the exact-duplicate hash sees it: NFC, case and whitespace folded."""
     # NFC after casefold too: folding can leave text that is not NFC ("ß\u0301" -> "ss\u0301").

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from transforms.budget import DEFAULT_DOCUMENT_SECONDS, TooSlow, cpu_budget
 from transforms.clean import CleaningRules, clean_lines, site_template_lines
-from transforms.dates import VIETNAM, infer_from_lead, parse_dateline
+from transforms.dates import infer_from_lead, parse_timestamp
 from transforms.decode import DecodeError, decode_bytes, sniff_format
 from transforms.enrich import enrich
 from transforms.fingerprint import fingerprints
@@ -204,18 +204,9 @@ def _text_field(record: dict, key: str) -> str | None:
 def record_date(record: dict) -> tuple[datetime | None, str | None]:
     """A JSON record's publication time: ISO 8601 or a Vietnamese dateline ("27/05/13 08:58 GMT+7")."""
     for key in ("published_at", "published_at_iso", "date"):
-        value = record.get(key)
-        if not isinstance(value, str) or not value.strip():
-            continue
-        try:
-            moment = datetime.fromisoformat(value.strip())
-        except ValueError:
-            parsed = parse_dateline(value)
-            if parsed:
-                return parsed
-            continue
-        has_time = "T" in value or ":" in value
-        return (moment if moment.tzinfo else moment.replace(tzinfo=VIETNAM)), ("minute" if has_time else "day")
+        parsed = parse_timestamp(record.get(key))
+        if parsed:
+            return parsed
     return None, None
 
 

@@ -12,13 +12,14 @@ from pathlib import Path
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from transforms.errors import TinbaiError
 from warehouse.queries import open_read_only
 
 FORMATS = ("parquet", "csv")
 _ROWS_PER_BATCH = 10_000
 
 
-class ExportError(RuntimeError):
+class ExportError(TinbaiError, RuntimeError):
     """The export could not be written; one line for the user."""
 
 

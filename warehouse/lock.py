@@ -37,7 +37,7 @@ _POLL_SECONDS = 0.05
 T = TypeVar("T")
 
 
-class WarehouseBusy(RuntimeError):
+class WarehouseBusy(WarehouseError):
     """Another process kept the warehouse for longer than we were willing to wait."""
 
 

@@ -9,6 +9,7 @@ from typing import Callable
 
 import duckdb
 
+from transforms.errors import TinbaiError
 from warehouse.connection import first_line, load_fts, open_failure, read_only_connection
 from warehouse.location import WarehouseError, warehouse_for
 from warehouse.lock import retry_busy
@@ -31,7 +32,7 @@ _REFUSED_FUNCTION = re.compile(
 )
 
 
-class QueryError(ValueError):
+class QueryError(TinbaiError, ValueError):
     """The SQL was refused or failed; the message is one line for the user."""
 
 

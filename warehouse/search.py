@@ -25,6 +25,7 @@ from datetime import datetime
 import duckdb
 import pyarrow as pa
 
+from transforms.errors import TinbaiError
 from warehouse.connection import first_line, is_lake, load_fts
 from warehouse.arrow import registered
 from warehouse.queries import open_read_only
@@ -38,7 +39,7 @@ LAKE_INDEX = "search_index"  # the DuckLake's own index: schema of the postings 
 BM25_K1, BM25_B = 1.2, 0.75  # fts's match_bm25 defaults
 
 
-class SearchError(ValueError):
+class SearchError(TinbaiError, ValueError):
     """The search could not run; one line for the user."""
 
 
