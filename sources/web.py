@@ -60,7 +60,6 @@ class FetchedArchive:
 @dataclass
 class WebReport:
     discovered: int = 0
-    skipped_known: int = 0
     skipped_not_due: int = 0  # failed recently; asked again once its back-off has passed
     skipped_slow_host: int = 0
     no_archive: int = 0  # archive days without an archive page (404), this run and remembered
@@ -167,7 +166,6 @@ def _requests(explicit: list[str], discovered: list[str], refetch: bool, states:
             continue
         etag, modified, stored = known.get(key, (None, None, False))
         if stored and not named and not refetch:
-            report.skipped_known += 1
             yield NotModified(key, None)
             continue
         yield FetchRequest(url, etag=etag, last_modified=modified)

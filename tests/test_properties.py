@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -12,7 +13,7 @@ from transforms.clean import clean_lines, load_cleaning_rules
 from transforms.dates import VIETNAM, infer_from_lead, parse_dateline
 from transforms.dedup import Member, build_clusters, choose_canonical
 from transforms.fingerprint import content_hash, fingerprints
-from transforms.models import HttpFacts, RawDocument
+from transforms.models import REJECT_STAGES, HttpFacts, RawDocument, Reject
 from transforms.normalise import clean_whitespace, exact_key, fold_syllable, matching_words
 from transforms.pipeline import transform_batch
 
@@ -208,7 +209,7 @@ def test_any_bytes_give_exactly_one_article_or_reject_each(batch):
     assert [result.document for result in results] == batch
     for result in results:
         assert (result.article is None) != (result.reject is None)
-        assert result.reject is None or (result.reject.stage and result.reject.reason)
+        assert result.reject is None or (result.reject.stage in REJECT_STAGES and result.reject.reason)
         assert result.article is None or (result.fingerprint is not None and result.article.text)
 
 
@@ -223,3 +224,9 @@ def test_json_records_with_odd_field_types_never_fail_the_batch():
     assert [result.article is not None for result in results] == [True, True, False]
     assert results[0].article.url is None and results[0].article.site is None and results[0].article.language is None
     assert results[2].reject.stage == "parse"
+
+
+def test_a_reject_stage_is_one_of_the_known_stages():
+    assert Reject("a.txt", "clean", "no article text").stage == "clean"
+    with pytest.raises(ValueError, match="unknown reject stage 'load'"):
+        Reject("a.txt", "load", "a stage nothing records")

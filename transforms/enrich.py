@@ -97,6 +97,8 @@ class EnrichRules:
     appositive_max_chars: int
     position_item_max_syllables: int
     position_before_max_chars: int
+    honorific_before_max_chars: int
+    named_thing_before_max_chars: int
     position_replacements: tuple[tuple[re.Pattern, str], ...]
 
 
@@ -222,6 +224,8 @@ def _compile(data: dict, version: str) -> EnrichRules:
         appositive_max_chars=people["appositive_max_chars"],
         position_item_max_syllables=people["position_item_max_syllables"],
         position_before_max_chars=people["position_before_max_chars"],
+        honorific_before_max_chars=people["honorific_before_max_chars"],
+        named_thing_before_max_chars=people["named_thing_before_max_chars"],
         position_replacements=tuple(
             (re.compile(entry["pattern"]), entry["replacement"]) for entry in people["position_replacement"]
         ),
@@ -437,7 +441,7 @@ def _person(run: re.Match, view: str, text: str, rules: EnrichRules) -> PersonMe
     if left_end is None:
         left_end = place_prefix[0][1] if place_prefix else name_start
     if honorific is None:
-        before = rules.honorific_before.search(view, max(0, left_end - 40), left_end)
+        before = rules.honorific_before.search(view, max(0, left_end - rules.honorific_before_max_chars), left_end)
         if before:
             honorific, honorific_start = text[before.start("honorific"):before.end("honorific")], before.start()
             left_end = before.start()
@@ -501,7 +505,7 @@ def _leading_not_name(tokens: list[tuple[str, int, int]], rules: EnrichRules) ->
 
 def _named_thing(view: str, start: int, rules: EnrichRules) -> bool:
     """Whether the words before a run make it the name of a place or firm ("TP Hồ Chí Minh")."""
-    left = view[max(0, start - 60):start]
+    left = view[max(0, start - rules.named_thing_before_max_chars):start]
     return bool(rules.place_before.search(left) or rules.company_before.search(left))
 
 

@@ -79,14 +79,22 @@ class Article:
         return replace(self, **changes)
 
 
+# Where an input can fail, in pipeline order: `rejects.stage` takes these values only.
+REJECT_STAGES = ("read", "fetch", "discover", "decode", "parse", "clean")
+
+
 @dataclass(frozen=True)
 class Reject:
     """An input that could not be turned into an article, and why."""
 
     source: str
-    stage: str  # read | decode | parse | clean | load
+    stage: str  # one of REJECT_STAGES
     reason: str
     content_hash: str = ""
+
+    def __post_init__(self):
+        if self.stage not in REJECT_STAGES:
+            raise ValueError(f"unknown reject stage {self.stage!r} (stages: {', '.join(REJECT_STAGES)})")
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ from warehouse.connection import first_line, load_fts, open_failure, read_only_c
 from warehouse.location import WarehouseError, warehouse_for
 from warehouse.lock import retry_busy
 
-ALLOWED_STATEMENTS = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}  # EXPLAIN of a SELECT only
 SANDBOX = {"enable_external_access": False, "lock_configuration": True}
 # EXPLAIN, its options, and whatever comments come first: what follows must be a SELECT,
 # since EXPLAIN ANALYZE runs the statement it explains.

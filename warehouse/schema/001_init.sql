@@ -86,7 +86,7 @@ CREATE TABLE duplicates (
 CREATE TABLE rejects (
     source        VARCHAR NOT NULL,
     content_hash  VARCHAR NOT NULL,             -- '' when nothing could be read
-    stage         VARCHAR NOT NULL,             -- read | decode | parse | clean
+    stage         VARCHAR NOT NULL,             -- read | fetch | discover | decode | parse | clean (transforms.models.REJECT_STAGES)
     reason        VARCHAR NOT NULL,
     run_id        VARCHAR NOT NULL,
     rejected_at   TIMESTAMPTZ NOT NULL,
