@@ -40,6 +40,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--db", metavar="WAREHOUSE",
         help="a DuckDB file, or ducklake:CATALOG for a DuckLake (default: $TINBAI_DB, else warehouse/tinbai.duckdb)",
     )
+    fetching = argparse.ArgumentParser(add_help=False)
+    fetching.add_argument("--refetch", action="store_true",
+                          help="re-request discovered articles already stored (conditional GET)")
+    fetching.add_argument("--allow-private", action="store_true",
+                          help="allow private, loopback and link-local addresses (never cloud metadata)")
     writing = argparse.ArgumentParser(add_help=False)
     writing.add_argument("--batch-size", type=int, default=None, help="documents per load transaction")
     writing.add_argument("--workers", type=int, default=0,
@@ -55,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     ingest = commands.add_parser(
-        "ingest", parents=[common, writing],
+        "ingest", parents=[common, writing, fetching],
         help="load files and folders (text dumps, HTML, JSON Lines) and web articles (URLs, feeds, sitemaps)",
     )
     ingest.add_argument(
@@ -68,14 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--sources", metavar="FILE", help="a sources file (TOML): every site's feeds and sitemaps")
     ingest.add_argument("--since", metavar="DATE", help="only sitemap entries modified on or after DATE (YYYY-MM-DD)")
     ingest.add_argument("--until", metavar="DATE", help="only sitemap entries modified before DATE")
-    ingest.add_argument("--refetch", action="store_true",
-                        help="re-request discovered articles already stored (conditional GET)")
-    ingest.add_argument("--allow-private", action="store_true",
-                        help="allow private, loopback and link-local addresses (never cloud metadata)")
     ingest.set_defaults(handler=run_ingest)
 
     backfill = commands.add_parser(
-        "backfill", parents=[common, writing],
+        "backfill", parents=[common, writing, fetching],
         help="fetch what the sources' sitemaps list as modified in a date range (resumable)",
     )
     backfill.add_argument("--sources", required=True, metavar="FILE", help="the sources file (TOML)")
@@ -83,9 +84,6 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--until", required=True, metavar="DATE", help="day after the last (exclusive)")
     backfill.add_argument("--site", action="append", default=[], metavar="NAME",
                           help="only this site of the sources file (repeatable)")
-    backfill.add_argument("--refetch", action="store_true", help="re-request articles already stored (conditional GET)")
-    backfill.add_argument("--allow-private", action="store_true",
-                          help="allow private, loopback and link-local addresses (never cloud metadata)")
     backfill.set_defaults(handler=run_backfill)
 
     reprocess = commands.add_parser(

@@ -48,6 +48,13 @@ def seed_paths() -> list[Path]:
     return sorted(SEEDS.glob("*.txt"))
 
 
+def article_page(title: str, body: list[str]) -> str:
+    """A plain article page: the title, and each line of the body as a paragraph."""
+    paragraphs = "".join(f"<p>{line}</p>" for line in body)
+    return (f'<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8"><title>{title}</title></head>'
+            f"<body><article><h1>{title}</h1>{paragraphs}</article></body></html>")
+
+
 def encode_cp1258(text: str) -> bytes:
     """Vietnamese in Windows-1258: base letters precomposed where the code page has them, tones combining."""
     out = []

@@ -8,7 +8,7 @@ import re
 
 from werkzeug import Response
 
-from conftest import FIXTURES, raw, rows, run_tinbai, seed_paths
+from conftest import FIXTURES, article_page, raw, rows, run_tinbai, seed_paths
 from flows.ingest import backfill
 from transforms.pipeline import transform_batch
 
@@ -23,12 +23,6 @@ ARTICLES = {  # path -> (lastmod, body)
     "/2026/02/bon.html": ("2026-02-27", BODIES[3]),
     "/khong-ngay.html": (None, BODIES[4]),
 }
-
-
-def page(title: str, body: list[str]) -> str:
-    paragraphs = "".join(f"<p>{line}</p>" for line in body)
-    return (f'<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8"><title>{title}</title></head>'
-            f"<body><article><h1>{title}</h1>{paragraphs}</article></body></html>")
 
 
 @pytest.fixture
@@ -49,10 +43,10 @@ def archive_site(httpserver, tmp_path):
             f'<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</urlset>',
             content_type="application/xml")
     for number, (path, (_, body)) in enumerate(ARTICLES.items()):
-        httpserver.expect_request(path).respond_with_data(page(f"Bài số {number}: {body[0][:60]}", body),
+        httpserver.expect_request(path).respond_with_data(article_page(f"Bài số {number}: {body[0][:60]}", body),
                                                           content_type="text/html; charset=utf-8")
     # Daily archive pages: 2026-02-10 lists an article no sitemap has, among navigation links.
-    httpserver.expect_request("/2026/02/nam.html").respond_with_data(page("Bài trong trang lưu trữ", BODIES[5]),
+    httpserver.expect_request("/2026/02/nam.html").respond_with_data(article_page("Bài trong trang lưu trữ", BODIES[5]),
                                                                       content_type="text/html; charset=utf-8")
 
     def archive(request):

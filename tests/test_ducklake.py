@@ -380,6 +380,17 @@ HOLD_A_WRITE = """
 """
 
 
+def write_beside_a_held_transaction(lake: str) -> str:
+    """Record a run while another process holds a write transaction; that process's outcome."""
+    writer = start_python(HOLD_A_WRITE, lake)
+    try:
+        with opened(lake) as con:
+            start_run(con, "other", "ingest", {})
+    finally:
+        outcome = finish(writer)
+    return outcome
+
+
 def test_a_duckdb_catalog_is_one_process_at_a_time(tmp_path, monkeypatch):
     """A DuckDB-file catalog is locked by the process that attached it: others wait (and are told who holds it)."""
     lake = f"ducklake:{tmp_path}/lake/catalog.ducklake"
@@ -421,12 +432,7 @@ def test_a_sqlite_catalog_takes_commits_from_two_processes_whole_or_not_at_all(t
     lake = f"ducklake:sqlite:{tmp_path}/lake/catalog.sqlite"
     with opened(lake):
         pass
-    writer = start_python(HOLD_A_WRITE, lake)
-    try:
-        with opened(lake) as con:
-            start_run(con, "other", "ingest", {})
-    finally:
-        outcome = finish(writer)
+    outcome = write_beside_a_held_transaction(lake)
     stored = sorted(run_id for (run_id,) in run_query("select run_id from runs", lake).rows)
     assert stored == (["held", "other"] if outcome == "committed" else ["other"]), outcome
 
@@ -527,12 +533,7 @@ def test_a_postgres_catalog_takes_writers_from_several_processes(postgres, tmp_p
     lake = f"ducklake:postgres:{postgres('writers')}"
     with opened(lake):
         pass
-    writer = start_python(HOLD_A_WRITE, lake)
-    try:
-        with opened(lake) as con:
-            start_run(con, "other", "ingest", {})
-    finally:
-        assert finish(writer) == "committed"  # both appends went in
+    assert write_beside_a_held_transaction(lake) == "committed"  # both appends went in
     assert sorted(run_query("select run_id from runs", lake).rows) == [("held",), ("other",)]
 
     update = HOLD_A_WRITE.replace(

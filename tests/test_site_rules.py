@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import SEEDS, rows
+from conftest import SEEDS, article_page, rows
 from flows.ingest import ingest
 from flows.reprocess import reprocess
 from transforms import enrich
@@ -26,12 +26,6 @@ BODY = [
 ]
 
 
-def page(title: str) -> str:
-    paragraphs = "".join(f"<p>{line}</p>" for line in BODY)
-    return (f'<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8"><title>{title}</title></head>'
-            f"<body><article><h1>{title}</h1>{paragraphs}</article></body></html>")
-
-
 @pytest.fixture
 def ruled_site(httpserver, tmp_path):
     """A site whose sources-file entry names a rules file that drops its sponsor line."""
@@ -44,7 +38,7 @@ def ruled_site(httpserver, tmp_path):
         content_type="application/rss+xml",
     )
     httpserver.expect_request("/tin/mot.html").respond_with_data(
-        page("Hà Nội tổng kết công tác phòng chống thiên tai"), content_type="text/html; charset=utf-8")
+        article_page("Hà Nội tổng kết công tác phòng chống thiên tai", BODY), content_type="text/html; charset=utf-8")
     rules = tmp_path / "site-rules.toml"
     rules.write_text(
         CLEANING_RULES_PATH.read_text(encoding="utf-8")
