@@ -58,7 +58,13 @@ def build_parser() -> argparse.ArgumentParser:
     writing.add_argument("-v", "--verbose", action="store_true", help="show Prefect's run logs")
     parser = argparse.ArgumentParser(prog="tinbai", description="Vietnamese news into a DuckDB warehouse.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_writing_commands(commands, common, writing, fetching)
+    _add_reading_commands(commands, common)
+    return parser
 
+
+def _add_writing_commands(commands, common: argparse.ArgumentParser, writing: argparse.ArgumentParser,
+                          fetching: argparse.ArgumentParser) -> None:
     ingest = commands.add_parser(
         "ingest", parents=[common, writing, fetching],
         help="load files and folders (text dumps, HTML, JSON Lines) and web articles (URLs, feeds, sitemaps)",
@@ -108,6 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="let served ingests fetch private, loopback and link-local addresses")
     serve.set_defaults(handler=run_serve)
 
+
+def _add_reading_commands(commands, common: argparse.ArgumentParser) -> None:
     query = commands.add_parser("query", parents=[common], help="run a read-only SQL query on the warehouse")
     query.add_argument("sql", help="one or more SELECT statements; the last one's rows are printed")
     query.add_argument("--format", choices=FORMATS, default="table")
@@ -128,7 +136,6 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("directory", metavar="DIR", help="folder to write <table>.parquet or <table>.csv into")
     export.add_argument("--format", choices=("parquet", "csv"), default="parquet")
     export.set_defaults(handler=run_export)
-    return parser
 
 
 class Stopped(KeyboardInterrupt):

@@ -23,7 +23,8 @@ from prefect.exceptions import ExternalSignal
 from prefect.utilities.annotations import quote
 
 from sources.config import ConfigError, SourcesConfig, load_sources
-from sources.fetch import Fetcher, FetchSettings, is_private_refusal
+from sources.fetch import Fetcher, FetchSettings
+from sources.guard import is_private_refusal
 from flows.parallel import RunnerSettings, open_transformer
 from flows.runs import RunCounts, batch_done, run_stopping, transform_task, writing_run
 from sources.files import find_inputs, iter_documents

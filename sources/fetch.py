@@ -6,7 +6,7 @@ Every outcome, failures included, is a FetchResult; nothing raises to the caller
 What a fetch goes through, hop by hop (redirects are followed here, not by requests, so
 that each hop is checked again):
 
-1. the URL: http(s) only; every address its host resolves to must be public (SSRF guard),
+1. the URL: http(s) only; every address its host resolves to must be public (the SSRF guard, sources.guard),
    and the connection itself is checked again once open (a DNS answer that changes
    between the check and the connect cannot sneak a private address in);
 2. robots.txt of that host, fetched once per host per Fetcher and obeyed;
@@ -25,12 +25,9 @@ from __future__ import annotations
 
 import codecs
 import email.utils
-import functools
-import ipaddress
 import logging
 import queue
 import re
-import socket
 import threading
 import time
 import zlib
@@ -44,13 +41,11 @@ import charset_normalizer
 import requests
 from courlan import normalize_url
 from protego import Protego
-from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
 
 from sources.files import MAX_INPUT_BYTES
+from sources.guard import EXCHANGE, CheckedAdapter, Refused, Watchdog, url_refusal
 from transforms.dates import utc_now
 from transforms.decode import sniff_format
 from transforms.urls import host_of
@@ -78,12 +73,6 @@ ACCEPT = {
     "xml": "application/rss+xml,application/atom+xml,application/xml;q=0.9,text/xml;q=0.9,*/*;q=0.1",
 }
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-# Cloud metadata endpoints (AWS/GCP/Azure, AWS IPv6, AWS ECS, Alibaba): refused even with
-# allow_private, which exists for tests and intranet mirrors, never for these.
-METADATA_ADDRESSES = frozenset(ipaddress.ip_address(a) for a in (
-    "169.254.169.254", "fd00:ec2::254", "169.254.170.2", "100.100.100.200",
-))
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
 # RFC 9309 asks crawlers to parse at least 500 KiB of robots.txt; more is cut off, not refused.
 ROBOTS_MAX_BYTES = 500 * 1024
 CHUNK_BYTES = 64 * 1024
@@ -173,15 +162,7 @@ class FetchResult:
         return self.reject_reason is None
 
 
-class _Refused(Exception):
-    """A fetch that must stop; the message is the reject reason."""
-
-    def __init__(self, reason: str, status: int | None = None):
-        super().__init__(reason)
-        self.status = status
-
-
-class _TooSlow(_Refused):
+class _TooSlow(Refused):
     """A server too slow on purpose or by accident: never retried, counted against its host."""
 
 
@@ -272,64 +253,6 @@ def _decodes(body: bytes, name: str) -> bool:
     return True
 
 
-def address_refusal(address: str, allow_private: bool = False) -> str | None:
-    """Why a connection to this IP address is refused, or None when it may be used."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone ("fe80::1%eth0")
-    ip = _embedded_ipv4(ip) or ip
-    if ip in METADATA_ADDRESSES:
-        return f"{_PRIVATE_REFUSAL}cloud metadata address ({address})"
-    if allow_private:
-        return None
-    for kind, flag in (("loopback", ip.is_loopback), ("link-local", ip.is_link_local),
-                       ("multicast", ip.is_multicast), ("private", ip.is_private),
-                       ("reserved", ip.is_reserved or not ip.is_global)):
-        if flag:
-            return f"{_PRIVATE_REFUSAL}{kind} address ({address})"
-    return None
-
-
-_PRIVATE_REFUSAL = "refused: host resolves to a "
-
-
-def is_private_refusal(reason: str) -> bool:
-    """A reject that --allow-private would have let through (cloud metadata never is)."""
-    return reason.startswith(_PRIVATE_REFUSAL) and not reason.startswith(_PRIVATE_REFUSAL + "cloud metadata")
-
-
-def _embedded_ipv4(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    """The IPv4 address an IPv6 one carries (mapped, 6to4, NAT64): ::ffff:127.0.0.1 is loopback."""
-    if ip.version == 4:
-        return None
-    if ip.ipv4_mapped or ip.sixtofour:
-        return ip.ipv4_mapped or ip.sixtofour
-    if ip in _NAT64:
-        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-    return None
-
-
-def url_refusal(url: str, allow_private: bool = False) -> str | None:
-    """Why this URL may not be fetched (scheme, or any address its host resolves to), or None."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https"):
-        return f"refused: scheme '{scheme}' is not http(s)"
-    try:
-        host, port = parts.hostname, parts.port or (443 if scheme == "https" else 80)
-    except ValueError:
-        return "invalid URL: bad port"
-    if not host:
-        return "invalid URL: no host"
-    try:
-        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError) as error:
-        return f"cannot resolve host '{host}' ({error})"
-    for info in infos:
-        reason = address_refusal(info[4][0], allow_private)
-        if reason:
-            return reason
-    return None
-
-
 def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
     """Retry-After as seconds from now: delta-seconds or an HTTP date; None when absent or unreadable."""
     if not value:
@@ -344,90 +267,6 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
     if when.tzinfo is None:  # HTTP dates are GMT
         when = when.replace(tzinfo=timezone.utc)
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
-
-
-# -- the connection-level SSRF check ---------------------------------------------------
-
-
-class _PeerCheck:
-    """Mixed into urllib3's connections: refuse the socket if the peer's address is not allowed.
-
-    The URL check resolves the host before the request; urllib3 resolves it again to
-    connect. Checking the connected socket closes the gap a DNS answer that changes in
-    between (DNS rebinding) would leave.
-    """
-
-    allow_private = False
-
-    def getresponse(self, *args, **kwargs):
-        watchdog = getattr(_EXCHANGE, "watchdog", None)
-        if watchdog is not None and self.sock is not None:
-            watchdog.arm(self.sock)
-        return super().getresponse(*args, **kwargs)
-
-    def _new_conn(self):
-        sock = super()._new_conn()
-        reason = address_refusal(sock.getpeername()[0], self.allow_private)
-        if reason:
-            sock.close()
-            raise _Refused(reason)  # not an OSError: urllib3 must not retry or wrap it
-        return sock
-
-
-@functools.cache
-def _guarded_pool_classes(allow_private: bool) -> dict[str, type]:
-    classes = {}
-    for scheme, pool, connection in (("http", HTTPConnectionPool, HTTPConnection),
-                                     ("https", HTTPSConnectionPool, HTTPSConnection)):
-        checked = type(f"Checked{connection.__name__}", (_PeerCheck, connection), {"allow_private": allow_private})
-        classes[scheme] = type(f"Checked{pool.__name__}", (pool,), {"ConnectionCls": checked})
-    return classes
-
-
-class _CheckedAdapter(HTTPAdapter):
-    def __init__(self, allow_private: bool, pool_size: int):
-        self._allow_private = allow_private
-        super().__init__(pool_connections=32, pool_maxsize=pool_size, max_retries=0)
-
-    def init_poolmanager(self, *args, **kwargs):
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = _guarded_pool_classes(self._allow_private)
-
-
-_EXCHANGE = threading.local()  # the fetching thread's current _Watchdog
-
-
-class _Watchdog:
-    """Cuts one exchange at its deadline by shutting its socket down.
-
-    Timeouts on the socket bound each read; only this bounds the whole answer, headers
-    included, against a server that drips a byte now and then.
-    """
-
-    def __init__(self, deadline: float):
-        self.deadline = deadline
-        self.fired = False
-        self._timer: threading.Timer | None = None
-        self._lock = threading.Lock()
-
-    def arm(self, sock: socket.socket) -> None:
-        with self._lock:
-            if self._timer is None:
-                self._timer = threading.Timer(max(0.0, self.deadline - time.monotonic()), self._cut, (sock,))
-                self._timer.daemon = True
-                self._timer.start()
-
-    def _cut(self, sock: socket.socket) -> None:
-        self.fired = True
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass  # already closed: the exchange ended on its own
-
-    def cancel(self) -> None:
-        with self._lock:
-            if self._timer is not None:
-                self._timer.cancel()
 
 
 # -- per-host turns and robots.txt ------------------------------------------------------
@@ -492,7 +331,7 @@ class Fetcher:
         # Environment proxies and .netrc are ignored: the SSRF guard checks the address
         # actually connected to, which a proxy would hide.
         self._session.trust_env = False
-        adapter = _CheckedAdapter(self.settings.allow_private, max(self.settings.workers, 1) * 2)
+        adapter = CheckedAdapter(self.settings.allow_private, max(self.settings.workers, 1) * 2)
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
         self._session.headers.update({"User-Agent": self.settings.user_agent,
@@ -546,7 +385,7 @@ class Fetcher:
                                     etag=response.headers.get("ETag") or etag,
                                     last_modified=response.headers.get("Last-Modified") or last_modified)
             return self._page_result(trace, canonical, response, kind)
-        except _Refused as refused:
+        except Refused as refused:
             return self._result(trace, canonical, reject_reason=str(refused), status=refused.status or trace.status)
         except Exception as error:  # noqa: BLE001 - the contract is a result, never an exception
             LOGGER.exception("unexpected error fetching %s", url)
@@ -608,7 +447,7 @@ class Fetcher:
             trace.final_url = current
             reason = url_refusal(current, self.settings.allow_private)
             if reason:
-                raise _Refused(reason)
+                raise Refused(reason)
             if obey_robots:
                 self._check_robots(current)
             response = self._send(current, headers, kind, trace)
@@ -616,16 +455,16 @@ class Fetcher:
                 return response
             location = response.headers.get("Location")
             if not location:
-                raise _Refused(f"HTTP {response.status} redirect without a Location", response.status)
+                raise Refused(f"HTTP {response.status} redirect without a Location", response.status)
             target = urlunsplit(urlsplit(urljoin(current, location.strip()))._replace(fragment=""))
             # A cookie set on the way (consent and anti-bot bounces: /a -> /check -> /a) makes
             # a revisit legitimate; the same URL with the same cookies is a loop.
             key = (target, self._cookie_state(target))
             if key in seen:
-                raise _Refused(f"redirect loop ({current} -> {target})", response.status)
+                raise Refused(f"redirect loop ({current} -> {target})", response.status)
             seen.add(key)
             current = target
-        raise _Refused(f"too many redirects (more than {self.settings.max_redirects})", trace.status)
+        raise Refused(f"too many redirects (more than {self.settings.max_redirects})", trace.status)
 
     def _cookie_state(self, url: str) -> frozenset:
         """The cookies the session holds for this URL's host (other hosts' cookies change concurrently)."""
@@ -647,11 +486,11 @@ class Fetcher:
             except _Retryable as retryable:
                 wait = retryable.wait if retryable.wait is not None else self._backoff(trace.retries)
                 if retryable.wait is not None and wait > self.settings.max_retry_after:
-                    raise _Refused(f"{retryable}: server asked to wait {wait:.0f} s, more than the "
+                    raise Refused(f"{retryable}: server asked to wait {wait:.0f} s, more than the "
                                    f"{self.settings.max_retry_after:.0f} s limit", retryable.status) from None
                 if trace.retries >= self.settings.retries:
                     tries = f"{trace.attempts} attempt{'s' if trace.attempts > 1 else ''}"
-                    raise _Refused(f"{retryable} (after {tries})", retryable.status) from None
+                    raise Refused(f"{retryable} (after {tries})", retryable.status) from None
                 trace.retries += 1
                 LOGGER.info("retrying %s in %.1f s: %s", url, wait, retryable)
                 gate.defer(wait)
@@ -660,11 +499,11 @@ class Fetcher:
         return min(self.settings.max_backoff_seconds, self.settings.backoff_seconds * 2 ** retries_so_far)
 
     def _exchange(self, url: str, headers: dict, kind: Kind | None, trace: _Trace) -> _Response:
-        """Send one request and read the answer; raise _Retryable or _Refused on failure."""
+        """Send one request and read the answer; raise _Retryable or Refused on failure."""
         settings = self.settings
         deadline = time.monotonic() + settings.total_timeout
         trace.status = None
-        watchdog = _EXCHANGE.watchdog = _Watchdog(deadline)
+        watchdog = EXCHANGE.watchdog = Watchdog(deadline)
         try:
             return self._watched_exchange(url, headers, kind, trace, deadline, watchdog)
         except Exception:
@@ -673,20 +512,20 @@ class Fetcher:
             raise
         finally:
             watchdog.cancel()
-            _EXCHANGE.watchdog = None
+            EXCHANGE.watchdog = None
 
     def _too_slow(self, trace: _Trace) -> str:
         part = "body" if trace.status is not None else "response headers"
         return f"too slow: {part} not complete after {self.settings.total_timeout:g} s"
 
     def _watched_exchange(self, url: str, headers: dict, kind: Kind | None, trace: _Trace, deadline: float,
-                          watchdog: _Watchdog) -> _Response:
+                          watchdog: Watchdog) -> _Response:
         settings = self.settings
         try:
             response = self._session.get(url, headers=headers, stream=True, allow_redirects=False,
                                          timeout=(settings.connect_timeout, settings.read_timeout))
         except requests.exceptions.SSLError as error:
-            raise _Refused(f"TLS error: {_innermost(error)}") from None
+            raise Refused(f"TLS error: {_innermost(error)}") from None
         except requests.ConnectTimeout as error:
             raise _Retryable(_network_reason(error, settings)) from None
         except requests.Timeout as error:
@@ -694,7 +533,7 @@ class Fetcher:
         except requests.ConnectionError as error:
             raise _Retryable(_network_reason(error, settings)) from None
         except requests.RequestException as error:
-            raise _Refused(f"request failed: {_innermost(error)}") from None
+            raise Refused(f"request failed: {_innermost(error)}") from None
         if watchdog.fired:  # the cut ended the headers: what came is not an answer
             response.close()
             raise _TooSlow(self._too_slow(trace))
@@ -707,7 +546,7 @@ class Fetcher:
             if status in REDIRECT_STATUSES or status == 304:
                 return _Response(url, status, response.headers, None)
             if status >= 400 or status < 200:
-                raise _Refused(f"HTTP {status} {response.reason or ''}".strip(), status)
+                raise Refused(f"HTTP {status} {response.reason or ''}".strip(), status)
             if kind is not None:
                 _check_content_type(response.headers.get("Content-Type"), kind)
             limit = ROBOTS_MAX_BYTES if kind is None else settings.max_bytes
@@ -721,9 +560,9 @@ class Fetcher:
     def _check_robots(self, url: str) -> None:
         robots = self._robots_for(url)
         if robots.unreachable:
-            raise _Refused(f"disallowed: robots.txt unreachable ({robots.unreachable})")
+            raise Refused(f"disallowed: robots.txt unreachable ({robots.unreachable})")
         if robots.parser is not None and not robots.parser.can_fetch(url, self.settings.user_agent):
-            raise _Refused("disallowed by robots.txt")
+            raise Refused("disallowed by robots.txt")
 
     def _robots_for(self, url: str) -> _Robots:
         parts = urlsplit(url)
@@ -740,7 +579,7 @@ class Fetcher:
         trace = _Trace(origin + "/robots.txt")
         try:
             response = self._follow(trace.url, {"Accept": "text/plain,*/*;q=0.1"}, None, trace, obey_robots=False)
-        except _Refused as refused:
+        except Refused as refused:
             if (refused.status is not None and 400 <= refused.status < 500) or "redirect" in str(refused):
                 return _Robots(None)
             return _Robots(None, unreachable=str(refused))
@@ -769,7 +608,7 @@ class Fetcher:
         if kind == "xml" and (media_type in GZIP_TYPES or body.startswith(b"\x1f\x8b")):
             body = _gunzip_capped(body, self.settings.max_bytes)
         if media_type is None and not _looks_like(body, kind):
-            raise _Refused(f"no Content-Type and the body does not look like {_wanted(kind)}", response.status)
+            raise Refused(f"no Content-Type and the body does not look like {_wanted(kind)}", response.status)
         return self._result(trace, canonical, status=response.status, content_type=media_type, body=body,
                             charset=detect_charset(body, content_type),
                             etag=response.headers.get("ETag"), last_modified=response.headers.get("Last-Modified"))
@@ -801,7 +640,7 @@ def _check_content_type(content_type: str | None, kind: Kind) -> None:
     allowed = HTML_TYPES if kind == "html" else XML_TYPES
     if media_type in allowed or (kind == "xml" and media_type.endswith("+xml")):
         return
-    raise _Refused(f"unexpected content type '{media_type}' (wanted {_wanted(kind)})")
+    raise Refused(f"unexpected content type '{media_type}' (wanted {_wanted(kind)})")
 
 
 def _looks_like(body: bytes, kind: Kind) -> bool:
@@ -822,7 +661,7 @@ def _read_body(response: requests.Response, limit: int, deadline: float, truncat
     declared = response.headers.get("Content-Length", "")
     encoded = response.headers.get("Content-Encoding", "identity").lower() not in ("", "identity")
     if declared.isdigit() and int(declared) > limit and not truncate and not encoded:
-        raise _Refused(f"too large: {declared} bytes, more than the {limit} byte limit", response.status_code)
+        raise Refused(f"too large: {declared} bytes, more than the {limit} byte limit", response.status_code)
     chunks, size = [], 0
     try:
         while chunk := response.raw.read1(CHUNK_BYTES, decode_content=True):
@@ -831,7 +670,7 @@ def _read_body(response: requests.Response, limit: int, deadline: float, truncat
             if size > limit:
                 if truncate:
                     return b"".join(chunks)[:limit]
-                raise _Refused(f"too large: more than {limit} bytes", response.status_code)
+                raise Refused(f"too large: more than {limit} bytes", response.status_code)
             if time.monotonic() > deadline:
                 raise _TooSlow(f"too slow: body not complete after {settings.total_timeout:g} s",
                                response.status_code)
@@ -841,7 +680,7 @@ def _read_body(response: requests.Response, limit: int, deadline: float, truncat
         raise _Retryable(f"connection broken while reading the body ({_innermost(error)})",
                          response.status_code) from None
     except DecodeError as error:
-        raise _Refused(f"cannot decode the body's Content-Encoding ({_innermost(error)})",
+        raise Refused(f"cannot decode the body's Content-Encoding ({_innermost(error)})",
                        response.status_code) from None
     return b"".join(chunks)
 
@@ -852,9 +691,9 @@ def _gunzip_capped(data: bytes, limit: int) -> bytes:
     try:
         out = inflater.decompress(data, limit + 1)
     except zlib.error as error:
-        raise _Refused(f"not valid gzip ({error})") from None
+        raise Refused(f"not valid gzip ({error})") from None
     if len(out) > limit:
-        raise _Refused(f"too large: more than {limit} bytes once decompressed")
+        raise Refused(f"too large: more than {limit} bytes once decompressed")
     return out
 
 

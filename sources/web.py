@@ -11,7 +11,8 @@ from typing import Callable, Iterator
 
 from sources.config import SourcesConfig
 from sources.discover import archive_pages, discover_archives, discover_articles
-from sources.fetch import FetchRequest, Fetcher, FetchResult, canonical_url, clean_url, url_refusal
+from sources.fetch import FetchRequest, Fetcher, FetchResult, canonical_url, clean_url
+from sources.guard import url_refusal
 from transforms.models import HttpFacts, RawDocument, Reject
 from transforms.urls import site_of
 

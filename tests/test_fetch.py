@@ -23,13 +23,12 @@ from sources.fetch import (
     Fetcher,
     FetchRequest,
     FetchSettings,
-    _Refused,
-    address_refusal,
     canonical_url,
     clean_url,
     detect_charset,
     retry_after_seconds,
 )
+from sources.guard import Refused, address_refusal
 from transforms.decode import decode_bytes
 
 FAST = dict(allow_private=True, host_interval=0.0, connect_timeout=1.0, read_timeout=1.0, total_timeout=5.0,
@@ -408,7 +407,7 @@ def test_private_addresses_are_refused_unless_allowed(server):
     with fetcher(allow_private=False) as client:
         loopback = client.fetch(page)
         named = client.fetch(page.replace("127.0.0.1", "localhost"))
-        with pytest.raises(_Refused, match="loopback"):  # the connection itself is checked too (DNS rebinding)
+        with pytest.raises(Refused, match="loopback"):  # the connection itself is checked too (DNS rebinding)
             client._session.get(page)
     assert loopback.reject_reason == "refused: host resolves to a loopback address (127.0.0.1)"
     assert named.reject_reason.startswith("refused: host resolves to a loopback address")

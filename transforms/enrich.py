@@ -143,7 +143,11 @@ def load_enrich_rules(path: Path = ENRICH_RULES_PATH) -> EnrichRules:
 
 
 def _compile(data: dict, version: str) -> EnrichRules:
-    refs, people = data["refs"], data["people"]
+    return EnrichRules(version=version, **_refs_rules(data["refs"]), **_people_rules(data["people"]))
+
+
+def _refs_rules(refs: dict) -> dict:
+    """The document-reference fields of EnrichRules, compiled from the [refs] table."""
     kinds: dict[str, _Kind] = {}
     for index, entry in enumerate(refs["kind"]):
         names = entry["names"]
@@ -163,18 +167,7 @@ def _compile(data: dict, version: str) -> EnrichRules:
         rf"(?:{refs['party_symbol']}|{refs['state_symbol']}|{refs['bare_number']})"
     )
     continuation = re.compile(rf"{refs['list_continuation']}(?:{refs['party_symbol']}|{refs['state_symbol']})")
-    # A capitalised syllable ends at a non-letter or at a capital glued on by the crawler
-    # ("Lý Hiển LongThủ tướng"); likewise a word may start right after a small letter.
-    syllable = rf"[{_UPPER}][{_LOWER}]*(?:(?![\w])|(?=[{_UPPER}]))"
-    word_start = rf"(?:(?<![\w])|(?<=[{_LOWER}]))"
-    # A run's first capital comes first in the pattern so the engine can skip from capital
-    # to capital; the look-behind after it checks that no capital or digit precedes it.
-    run_start = rf"[{_UPPER}](?<![{_UPPER}\d_][{_UPPER}])[{_LOWER}]*(?:(?![\w])|(?=[{_UPPER}]))"
-    honorifics = people["honorifics"]
-    mods = _alternation(people["position_modifiers"])
-    heads = _alternation(people["position_heads"])
-    return EnrichRules(
-        version=version,
+    return dict(
         reference=reference,
         continuation=continuation,
         kinds=kinds,
@@ -191,6 +184,22 @@ def _compile(data: dict, version: str) -> EnrichRules:
         plenum_more_terms=re.compile(refs["plenum"]["more_terms"]),
         congress=re.compile(refs["congress"]["pattern"]),
         congress_code=refs["congress"]["code"],
+    )
+
+
+def _people_rules(people: dict) -> dict:
+    """The people fields of EnrichRules, compiled from the [people] table."""
+    # A capitalised syllable ends at a non-letter or at a capital glued on by the crawler
+    # ("Lý Hiển LongThủ tướng"); likewise a word may start right after a small letter.
+    syllable = rf"[{_UPPER}][{_LOWER}]*(?:(?![\w])|(?=[{_UPPER}]))"
+    word_start = rf"(?:(?<![\w])|(?<=[{_LOWER}]))"
+    # A run's first capital comes first in the pattern so the engine can skip from capital
+    # to capital; the look-behind after it checks that no capital or digit precedes it.
+    run_start = rf"[{_UPPER}](?<![{_UPPER}\d_][{_UPPER}])[{_LOWER}]*(?:(?![\w])|(?=[{_UPPER}]))"
+    honorifics = people["honorifics"]
+    mods = _alternation(people["position_modifiers"])
+    heads = _alternation(people["position_heads"])
+    return dict(
         capitalised_run=re.compile(rf"{run_start}(?:[ ]+{syllable})+"),
         name_syllables=range(people["name_min_syllables"], people["name_max_syllables"] + 1),
         split_name_syllables=range(people["split_name_min_syllables"], people["split_name_max_syllables"] + 1),
