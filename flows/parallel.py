@@ -143,10 +143,17 @@ class TransformPool:
 
     def close(self, abort: bool = False) -> None:
         """abort: the run is stopping (a signal, an error): kill the workers rather than wait for their chunks."""
-        if abort:
-            for process in list(getattr(self._executor, "_processes", {}).values()):
-                process.kill()
-        self._executor.shutdown(wait=not abort, cancel_futures=True)
+        if not abort:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            return
+        # Shut down first: a worker being started holds the executor's lock until it has
+        # started, and once shut down no other starts. Then every worker is killed (the
+        # executor forgets its process table on shutdown, so it is taken beforehand); a
+        # worker left running would hold the interpreter's exit until its chunk was done.
+        processes = self._executor._processes  # the live table: a worker being started is added to it
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        for process in list((processes or {}).values()):
+            process.kill()
 
 
 class DaskTransformer:
