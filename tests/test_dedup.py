@@ -12,7 +12,7 @@ import random
 
 from transforms.dedup import Member, build_clusters, compare, jaccard
 from transforms.fingerprint import content_hash, facts, fingerprint, shingles
-from transforms.normalise import fold_syllable, matching_tokens
+from transforms.normalise import fold_syllable, matching_words
 from transforms.pipeline import transform_batch
 
 
@@ -24,6 +24,11 @@ def seeds():
 @pytest.mark.parametrize("old, new", [("hoà", "hòa"), ("thuý", "thúy"), ("uỷ", "ủy"), ("khoẻ", "khỏe"), ("Quỳnh", "quỳnh")])
 def test_old_and_new_tone_placement_fold_together(old, new):
     assert fold_syllable(old.lower()) == fold_syllable(new.lower())
+
+
+def matching_tokens(text: str) -> list[str]:
+    """Syllables of a text as dedup's shingles see them: matching words, tones folded."""
+    return [fold_syllable(word) for word in matching_words(text)]
 
 
 def test_matching_tokens_ignore_form_not_content():

@@ -36,11 +36,6 @@ def matching_words(text: str) -> list[str]:
     return _WORD.findall(unicodedata.normalize("NFC", _INVISIBLE.sub("", text)).lower())
 
 
-def matching_tokens(text: str) -> list[str]:
-    """Syllables of a text as dedup sees them: NFC, lower case, no punctuation, tones folded."""
-    return [fold_syllable(word) for word in matching_words(text)]
-
-
 def name_key(text: str) -> str:
     """A name as compared with another: no case, no diacritics (đ -> d), letters and digits only.
 
