@@ -1,8 +1,8 @@
-from datetime import datetime
+from datetime import datetime, timezone
 
 import pytest
 
-from transforms.dates import VIETNAM, infer_from_lead, parse_dateline
+from transforms.dates import VIETNAM, infer_from_lead, parse_dateline, parse_timestamp
 
 
 @pytest.mark.parametrize(
@@ -42,3 +42,17 @@ def test_lead_year_only_when_the_first_sentence_names_one():
 )
 def test_no_invented_dates(lead):
     assert infer_from_lead(lead) is None
+
+
+@pytest.mark.parametrize("declared, expected", [
+    ("2026-03-12T09:30:00+07:00", (datetime(2026, 3, 12, 9, 30, tzinfo=VIETNAM), "second")),
+    ("2026-03-12T09:30", (datetime(2026, 3, 12, 9, 30, tzinfo=VIETNAM), "minute")),  # no zone: Vietnam time
+    ("2026-03-12", (datetime(2026, 3, 12, tzinfo=VIETNAM), "day")),
+    ("2026-03-12T02:30:00Z", (datetime(2026, 3, 12, 2, 30, tzinfo=timezone.utc), "second")),
+    ("Wed, 04 May 2022 02:41:00 GMT", (datetime(2022, 5, 4, 2, 41, tzinfo=timezone.utc), "second")),
+    ("Thứ Ba, 25/12/2012 - 10:03", (datetime(2012, 12, 25, 10, 3, tzinfo=VIETNAM), "minute")),
+    ("Tue Jan 28 15:28:56 CET 2020", None),  # a zone email.utils does not know: the time is not guessed
+    ("hôm qua", None), ("", None), (None, None),
+])
+def test_declared_timestamps_are_read_with_their_precision(declared, expected):
+    assert parse_timestamp(declared) == expected

@@ -49,7 +49,14 @@ def parse_timestamp(value: object, naive: tzinfo = VIETNAM, datelines: bool = Tr
         moment = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
+    if moment.tzinfo is None and _ZONE_NAME.search(value):
+        return None  # a zone email.utils does not know ("CET"): its clock time is not guessed
     return (moment if moment.tzinfo else moment.replace(tzinfo=naive)), "second"
+
+
+# A time zone written as a name in an RFC 822 or asctime date: capitals that are not a
+# day or month name ("CET", "ICT"). email.utils knows only UT, GMT and the US zones.
+_ZONE_NAME = re.compile(r"\b(?!(?:MON|TUE|WED|THU|FRI|SAT|SUN|JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)\b)[A-Z]{2,5}\b")
 
 
 def _parse_iso(value: str, naive: tzinfo) -> tuple[datetime, str] | None:
