@@ -31,6 +31,7 @@ from sources.config import archive_url
 from sources.fetch import Fetcher, FetchRequest, FetchResult, canonical_url, clean_url
 from transforms.dates import VIETNAM, parse_timestamp
 from transforms.decode import DecodeError, decode_bytes
+from transforms.urls import host_of
 
 # Dates without an offset (W3C dates like "2024-05-01", or local times some Vietnamese
 # sites print without "+07:00") are read as Vietnam time, where these sites publish.
@@ -253,7 +254,7 @@ def parse_feed(text: str, feed_url: str, *, same_site: bool = True,
                naive_tz: timezone = VIETNAM) -> list[DiscoveredUrl]:
     """Article URLs of an already fetched RSS, Atom or JSON feed, in feed order, each once."""
     text = text.strip()
-    params = tf_feeds.FeedParameters(feed_url, _site_of(feed_url), feed_url)
+    params = tf_feeds.FeedParameters(feed_url, _registered_domain(feed_url), feed_url)
     links = tf_feeds.find_links(text, params)
     if text.startswith("{"):
         return _discovered(links, feed_url, _json_feed_dates(text, naive_tz), same_site)
@@ -284,7 +285,7 @@ class _SitemapReader(tf_sitemaps.SitemapObject):
     elsewhere trafilatura's guess stands. Links are checked later, in _discovered."""
 
     def __init__(self, url: str, text: str, is_index: bool):
-        super().__init__(url, _site_of(url), [], external=True)
+        super().__init__(url, _registered_domain(url), [], external=True)
         self.current_url = url
         self.content = text
         self.is_index = is_index
@@ -326,7 +327,7 @@ def _accept_link(link: str, document_url: str, same_site: bool) -> str | None:
         return None  # a home page ("https://site.vn/", the channel link of a feed) is not an article
     if canonical_url(url) == _canonical_or_self(document_url):
         return None
-    if same_site and _site_of(url) != _site_of(document_url):
+    if same_site and _registered_domain(url) != _registered_domain(document_url):
         return None
     return url
 
@@ -338,9 +339,9 @@ def _canonical_or_self(url: str) -> str:
         return url
 
 
-def _site_of(url: str) -> str:
+def _registered_domain(url: str) -> str:
     """The registered domain (vnexpress.net for e.vnexpress.net); the host itself for IPs and localhost."""
-    return extract_domain(url, fast=True) or (urlsplit(url).hostname or "")
+    return extract_domain(url, fast=True) or host_of(url)
 
 
 def _parse_xml(text: str):
