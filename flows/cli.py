@@ -101,6 +101,8 @@ def _add_writing_commands(commands, common: argparse.ArgumentParser, writing: ar
     reprocess.add_argument("--site", metavar="NAME", help="only this site (articles.site)")
     reprocess.add_argument("--all", dest="all_versions", action="store_true",
                            help="rebuild every selected article, not only those built by older versions")
+    reprocess.add_argument("--sources", metavar="FILE",
+                           help="a sources file: its sites' pages are cleaned with the rules file it names for them")
     reprocess.set_defaults(handler=run_reprocess)
 
     serve = commands.add_parser(
@@ -219,14 +221,14 @@ def run_backfill(args: argparse.Namespace) -> int:
 
 def run_reprocess(args: argparse.Namespace) -> int:
     since, until = _date_option("--since", args.since), _date_option("--until", args.until)
-    _prepare_writing(args, None)
+    _prepare_writing(args, args.sources)
     from flows.ingest import DEFAULT_BATCH_SIZE
     from flows.reprocess import reprocess
 
     summary = _run_flow(
         args, reprocess, db=args.db, since=since, until=until, site=args.site, all_versions=args.all_versions,
         batch_size=args.batch_size or DEFAULT_BATCH_SIZE, workers=args.workers, runner=args.runner,
-        dask_address=args.dask_address,
+        dask_address=args.dask_address, sources=args.sources,
     )
     _print_counts(f"tinbai reprocess: run {summary.run_id}", summary.database, (
         ("articles rebuilt", summary.read),

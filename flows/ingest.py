@@ -6,7 +6,6 @@ cluster) and a load task (one transaction per batch, one writer), and records th
 """
 from __future__ import annotations
 
-import sys
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
@@ -17,7 +16,6 @@ from typing import Iterable, Iterator
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from prefect.exceptions import ExternalSignal
 # quote(): Prefect otherwise walks every parameter to find futures; for a batch of
 # documents that walk cost 21 s of a 28 s run of 3,000 articles.
 from prefect.utilities.annotations import quote
@@ -25,8 +23,8 @@ from prefect.utilities.annotations import quote
 from sources.config import ConfigError, SourcesConfig, load_sources
 from sources.fetch import Fetcher, FetchSettings
 from sources.guard import is_private_refusal
-from flows.parallel import RunnerSettings, open_transformer
-from flows.runs import RunCounts, batch_done, run_stopping, transform_task, writing_run
+from flows.parallel import RunnerSettings
+from flows.runs import RunCounts, batch_done, transform_task, transforming, writing_run
 from sources.files import find_inputs, iter_documents
 from sources.web import (
     FailureBackoff, FetchedArchive, NoArchive, NotModified, WebPlan, WebReport, backs_off, web_documents,
@@ -165,9 +163,8 @@ def _load_inputs(
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, not {batch_size}")
         plan = make_plan()
-        transformer = open_transformer(make_runner())
         try:
-            with ExitStack() as stack:
+            with transforming(make_runner()) as transformer, ExitStack() as stack:
                 inputs, missing = find_inputs(paths)
                 logger.info("%d input files under %d paths; %d paths unusable", len(inputs), len(paths), len(missing))
                 stream: Iterable = chain(missing, iter_documents(inputs))
@@ -185,10 +182,6 @@ def _load_inputs(
                 summary.skipped_slow_host = report.skipped_slow_host
                 summary.no_archive = report.no_archive
         finally:
-            stopping = sys.exc_info()[0]
-            if stopping is not None and issubclass(stopping, (KeyboardInterrupt, ExternalSignal)):
-                run_stopping()
-            transformer.close(abort=stopping is not None)
             summary.seconds = round(time.perf_counter() - started, 3)
     logger.info("run %s: %s", summary.run_id, summary.counts())
     return summary

@@ -15,24 +15,28 @@ import hashlib
 import json
 import time
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from prefect import flow, get_run_logger
 from prefect.utilities.annotations import quote
 
 from flows.ingest import DEFAULT_BATCH_SIZE
-from flows.parallel import RunnerSettings, open_transformer
-from flows.runs import RunCounts, batch_done, transform_task, writing_run
+from flows.parallel import RunnerSettings
+from flows.runs import RunCounts, batch_done, transform_task, transforming, writing_run
+from sources.config import SourcesConfig, load_sources
+from transforms.clean import load_cleaning_rules
 from transforms.dates import parse_moment, utc_now
 from transforms.models import FORMATS, Processed
 from transforms.rulefile import RulesError
 from transforms.rules import article_versions, rules_for
+from transforms.urls import site_of
 from warehouse.connection import opened
 from warehouse.location import resolve_path
 from warehouse.loader import load_articles
 from warehouse.transaction import transaction
 from warehouse.reprocessing import (
-    CurrentVersions, Selection, finish_job, job_cursor, rebuilt_fields, record_progress, select_batch, stored_fields,
-    stored_rules_files, update_versions,
+    CurrentVersions, Selection, assign_rules_files, fetched_members, finish_job, job_cursor, rebuilt_fields,
+    record_progress, select_batch, stored_fields, stored_rules_files, update_versions,
 )
 
 
@@ -57,18 +61,22 @@ def reprocess(
     workers: int = 0,
     runner: str | None = None,
     dask_address: str | None = None,
+    sources: str | None = None,
 ) -> ReprocessSummary:
     """Rebuild stored articles and duplicates from their raw documents.
 
     since/until (ISO 8601) bound published_at; site picks one site; by default only members
     whose stored versions (extractor, cleaning rules, enrichment rules: see
     transforms.rules.article_versions) differ from today's are rebuilt, each with the rules
-    file it was cleaned with; all_versions rebuilds every selected member. runner and dask_address pick where the
-    transforms run, as for `ingest`.
+    file it was cleaned with; all_versions rebuilds every selected member. With sources (a
+    sources file), fetched documents of its sites first take the rules file their site names
+    now (documents stored before the site had its own rules, or whose rules file moved).
+    runner and dask_address pick where the transforms run, as for `ingest`.
     """
     logger = get_run_logger()
     started = time.perf_counter()
-    parameters = {"since": since, "until": until, "site": site, "all_versions": all_versions, "batch_size": batch_size}
+    parameters = {"since": since, "until": until, "site": site, "all_versions": all_versions, "batch_size": batch_size,
+                  "sources": sources}
     summary = ReprocessSummary(run_id="", database=str(resolve_path(db)), flow="reprocess")
     with writing_run(db, "reprocess", parameters, summary) as run:
         summary.run_id = run.run_id
@@ -76,6 +84,10 @@ def reprocess(
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, not {batch_size}")
         runner_settings = RunnerSettings.resolve(runner, dask_address, workers)
+        if sources:
+            reassigned = _rules_from_sources(run.database, load_sources(Path(sources)))
+            if reassigned:
+                logger.info("%d stored documents take their site's rules file from %s", reassigned, sources)
         with opened(run.database) as con:
             rules_files = stored_rules_files(con)
         selection = Selection(
@@ -88,26 +100,25 @@ def reprocess(
         summary.resumed_after = done
         if done:
             logger.info("resuming job %s after batch %d (source %r)", job_key, done, after)
-        transformer = open_transformer(runner_settings)
         try:
-            batch_number = done
-            while True:
+            with transforming(runner_settings) as transformer:
+                batch_number = done
+                while True:
+                    with opened(run.database) as con:
+                        documents = select_batch(con, selection, after, batch_size)
+                    if not documents:
+                        break
+                    batch_number += 1
+                    results = transform_task(quote(documents), transformer)
+                    after = documents[-1].source
+                    _store(run, results, job_key, batch_number, after, summary)
+                    summary.batches += 1
+                    batch_done("reprocess", batch_number, len(documents))
+                    logger.info("batch %d: %d rebuilt, %d changed so far, %d unchanged, %d now rejected",
+                                batch_number, len(documents), summary.loaded, summary.unchanged, summary.rejected)
                 with opened(run.database) as con:
-                    documents = select_batch(con, selection, after, batch_size)
-                if not documents:
-                    break
-                batch_number += 1
-                results = transform_task(quote(documents), transformer)
-                after = documents[-1].source
-                _store(run, results, job_key, batch_number, after, summary)
-                summary.batches += 1
-                batch_done("reprocess", batch_number, len(documents))
-                logger.info("batch %d: %d rebuilt, %d changed so far, %d unchanged, %d now rejected",
-                            batch_number, len(documents), summary.loaded, summary.unchanged, summary.rejected)
-            with opened(run.database) as con:
-                finish_job(con, job_key)
+                    finish_job(con, job_key)
         finally:
-            transformer.close()
             summary.seconds = round(time.perf_counter() - started, 3)
     logger.info("reprocess %s: %s", summary.run_id, summary.counts())
     return summary
@@ -131,6 +142,25 @@ def _store(run, results: list[Processed], job_key: str, batch: int, last_source:
     summary.duplicates += counts.duplicates
     summary.exact_duplicates += counts.exact
     summary.near_duplicates += counts.near
+
+
+def _rules_from_sources(database: str, config: SourcesConfig) -> int:
+    """Fetched documents of the sources file's sites take the rules file their site names now
+    (none: the default rules): documents stored before their site had its own rules, or
+    whose rules file moved. Returns how many changed."""
+    by_site: dict[str, str | None] = {}
+    for site in config.sites:
+        if site.rules is not None:
+            load_cleaning_rules(site.rules)  # a malformed rules file fails the run now, not in a worker
+        by_site.update((key, str(site.rules) if site.rules else None) for key in site.site_keys)
+    with opened(database) as con:
+        changes = {
+            document_id: by_site[key] for document_id, source, rules_file in fetched_members(con)
+            if (key := site_of(source) or "") in by_site and by_site[key] != rules_file
+        }
+        with transaction(con):
+            assign_rules_files(con, changes)
+    return len(changes)
 
 
 def current_versions(rules_files: list[str]) -> tuple[CurrentVersions, ...]:

@@ -22,7 +22,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.exceptions import ExternalSignal
 from prefect.runtime import flow_run
 
-from flows.parallel import Transformer
+from flows.parallel import RunnerSettings, Transformer, open_transformer
 from transforms.models import Processed, RawDocument
 from warehouse.connection import opened
 from warehouse.location import resolve_path
@@ -79,6 +79,24 @@ class RunCounts:
 
     def counts(self) -> dict[str, int]:
         return {key: value for key, value in asdict(self).items() if isinstance(value, int)}
+
+
+@contextmanager
+def transforming(settings: RunnerSettings) -> Iterator[Transformer]:
+    """The run's transformer, closed when the block ends: waited for when it ends well,
+    its workers killed when it does not (a stop signal is announced first: the workers'
+    failures that follow are expected)."""
+    transformer = open_transformer(settings)
+    try:
+        yield transformer
+    except (KeyboardInterrupt, ExternalSignal):
+        run_stopping()
+        transformer.close(abort=True)
+        raise
+    except BaseException:
+        transformer.close(abort=True)
+        raise
+    transformer.close()
 
 
 @task(name="transform-batch", cache_policy=NO_CACHE)

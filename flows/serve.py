@@ -68,7 +68,7 @@ def deployments(config: SourcesConfig, db: str | None, *, allow_private: bool = 
         built.append(reprocess.to_deployment(
             name="reprocess-nightly",
             schedules=_schedules(config, "schedules: 'reprocess'", config.schedules.reprocess),
-            parameters={"db": database},
+            parameters={"db": database, "sources": sources},  # the sites' rules files, as the file names them
             tags=TAGS, description=f"The documents stored in {database} again, with the current transforms.",
         ))
     return built

@@ -65,7 +65,7 @@ def test_reprocess_by_site_and_date(seeded):
 
 def test_an_interrupted_job_resumes_after_its_last_committed_batch(seeded):
     sources = [source for (source,) in rows(seeded, "SELECT source FROM articles ORDER BY source")]
-    parameters = {"since": None, "until": None, "site": None, "all_versions": True, "batch_size": 2}
+    parameters = {"since": None, "until": None, "site": None, "all_versions": True, "batch_size": 2, "sources": None}
     key = _job_key(parameters, Selection(current=current_versions([])))
     # What a run killed after its first batch of two leaves behind: that batch's progress row.
     execute(seeded, "INSERT INTO job_progress VALUES (?, 1, ?, 'killed-run', now())", [key, sources[1]])

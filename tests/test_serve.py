@@ -89,7 +89,7 @@ def test_the_nightly_reprocess_deployment(tmp_path):
     nightly = by_name(deployments(load_sources(write_sources(tmp_path, text)), str(db)))["reprocess-nightly"]
     assert nightly.flow_name == "reprocess" and nightly.tags == ["tinbai"] and nightly.description
     assert crons(nightly) == [("30 2 * * *", "Asia/Ho_Chi_Minh")]
-    assert nightly.parameters == {"db": str(db)}
+    assert nightly.parameters == {"db": str(db), "sources": str((tmp_path / "sources.toml").resolve())}
 
 
 def test_a_cron_string_prefect_refuses_is_a_config_error(tmp_path):

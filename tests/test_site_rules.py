@@ -6,6 +6,7 @@ real Prefect runs, a real DuckDB file.
 """
 from __future__ import annotations
 
+import duckdb
 import pytest
 
 from conftest import SEEDS, article_page, rows
@@ -104,3 +105,25 @@ def test_a_changed_enrichment_rule_makes_reprocess_rebuild_its_articles(db, tmp_
     new_version = {version for (*_, version) in article_rows(db)}
     assert len(new_version) == 1 and new_version != old_version
     assert reprocess(db=str(db), workers=1).read == 0  # and now they are current
+
+
+def test_reprocess_with_the_sources_file_gives_stored_pages_their_sites_rules(ruled_site, db):
+    sources, rules = ruled_site
+    ingest(sources=str(sources), db=str(db), allow_private=True, workers=1)
+    con = duckdb.connect(str(db))
+    try:  # what a warehouse loaded before rules files were recorded holds
+        con.execute("UPDATE raw_documents SET rules_file = NULL")
+    finally:
+        con.close()
+    reprocess(db=str(db), all_versions=True, workers=1)
+    [(_, text, _, _)] = article_rows(db)
+    assert SPONSOR in text  # without a record, the default rules
+
+    moved = rules.rename(rules.with_name("moved-rules.toml"))  # and the site's rules file has moved since
+    sources.write_text(sources.read_text(encoding="utf-8").replace(rules.name, moved.name), encoding="utf-8")
+    summary = reprocess(db=str(db), sources=str(sources), workers=1)
+    assert (summary.read, summary.loaded) == (1, 1)
+    [(_, text, _, _)] = article_rows(db)
+    assert SPONSOR not in text
+    assert rows(db, "SELECT rules_file FROM raw_documents") == [(str(moved),)]
+    assert reprocess(db=str(db), sources=str(sources), workers=1).read == 0

@@ -58,9 +58,12 @@ def transform_batch(documents: list[RawDocument],
     cleaned (see transforms.budget); over it, it is one reject and the batch goes on.
     """
     drafts: list[_Draft | Processed] = []
+    rules_of: dict[str | None, Rules] = {}  # read once per rules file and batch
     for document in documents:
         try:
-            rules = rules_for(document.rules_file)
+            if document.rules_file not in rules_of:
+                rules_of[document.rules_file] = rules_for(document.rules_file)
+            rules = rules_of[document.rules_file]
             with cpu_budget(document_seconds):
                 drafts.append(_draft(document, rules))
         except TooSlow:
@@ -77,7 +80,7 @@ def transform_batch(documents: list[RawDocument],
             continue
         try:
             with cpu_budget(document_seconds):
-                article = _finish(draft, templates.get(draft.site or "", frozenset()))
+                article = _finish(draft, templates.get((draft.rules.cleaning.version, draft.site or ""), frozenset()))
                 enrichment = enrich(article.title, article.text, draft.rules.enrichment)
             results.append(Processed(document=draft.document, format=draft.format, article=article,
                                      enrichment=enrichment))
@@ -94,14 +97,17 @@ def transform_batch(documents: list[RawDocument],
     return results
 
 
-def _template_lines(drafts: list[_Draft]) -> dict[str, frozenset[str]]:
-    """Per site, its template lines, counted with the thresholds of the rules its documents use."""
+def _template_lines(drafts: list[_Draft]) -> dict[tuple[str, str], frozenset[str]]:
+    """Per (cleaning rules version, site), the site's template lines among the documents cleaned
+    with those rules, counted with their thresholds (one site's documents may come under two
+    rules files: stored before and after the site got its own)."""
     by_rules: dict[str, tuple[CleaningRules, list[_Draft]]] = {}
     for draft in drafts:
         by_rules.setdefault(draft.rules.cleaning.version, (draft.rules.cleaning, []))[1].append(draft)
-    templates: dict[str, frozenset[str]] = {}
-    for cleaning, group in by_rules.values():
-        templates.update(site_template_lines(((draft.site, draft.lines) for draft in group), cleaning))
+    templates: dict[tuple[str, str], frozenset[str]] = {}
+    for version, (cleaning, group) in by_rules.items():
+        lines = site_template_lines(((draft.site, draft.lines) for draft in group), cleaning)
+        templates.update(((version, site), found) for site, found in lines.items())
     return templates
 
 

@@ -6,9 +6,7 @@ declared version still tells `reprocess` which articles are out of date.
 """
 from __future__ import annotations
 
-import functools
 import hashlib
-import os
 import re
 import tomllib
 from pathlib import Path
@@ -19,6 +17,9 @@ from transforms.errors import TinbaiError
 T = TypeVar("T")
 # Hex digits of the file's SHA-256 kept in the version: enough to tell edits apart.
 DIGEST_CHARS = 8
+# Compiled rule tables kept: a run uses two or three files (the default ones, sites' own).
+MAX_COMPILED = 16
+_COMPILED: dict[tuple, object] = {}
 
 
 class RulesError(TinbaiError, ValueError):
@@ -28,25 +29,26 @@ class RulesError(TinbaiError, ValueError):
 def read_rule_file(path: Path, compile_rules: Callable[[dict, str], T]) -> T:
     """The file's tables compiled by `compile_rules(data, version)`; RulesError (one line) for any mistake.
 
-    Compiled once per version of the file: a long-lived process (`tinbai serve`) sees an
-    edit on its next run, without compiling the patterns again for every document.
+    Compiled once per content of the file (the bytes are read each time: a few kB), so a
+    long-lived process (`tinbai serve`) sees an edit on its next run.
     """
     try:
-        status = os.stat(path)
-    except OSError as error:
-        raise RulesError(f"{path}: cannot read: {error.strerror or error}") from None
-    return _compiled(str(path), status.st_mtime_ns, status.st_size, compile_rules)
-
-
-@functools.lru_cache(maxsize=16)
-def _compiled(path: str, _mtime_ns: int, _size: int, compile_rules: Callable[[dict, str], T]) -> T:
-    try:
         content = Path(path).read_bytes()
-        data = tomllib.loads(content.decode("utf-8"))
-        version = f"{data['version']}+{hashlib.sha256(content).hexdigest()[:DIGEST_CHARS]}"
-        return compile_rules(data, version)
     except OSError as error:
         raise RulesError(f"{path}: cannot read: {error.strerror or error}") from None
+    digest = hashlib.sha256(content).hexdigest()
+    key = (str(path), digest, compile_rules)
+    if key not in _COMPILED:
+        if len(_COMPILED) >= MAX_COMPILED:
+            _COMPILED.clear()
+        _COMPILED[key] = _compile(path, content, digest, compile_rules)
+    return _COMPILED[key]
+
+
+def _compile(path: Path, content: bytes, digest: str, compile_rules: Callable[[dict, str], T]) -> T:
+    try:
+        data = tomllib.loads(content.decode("utf-8"))
+        return compile_rules(data, f"{data['version']}+{digest[:DIGEST_CHARS]}")
     except (tomllib.TOMLDecodeError, UnicodeDecodeError, RulesError, TypeError, ValueError, re.error) as error:
         raise RulesError(f"{path}: {error}") from error
     except KeyError as error:

@@ -76,11 +76,31 @@ def select_batch(con: duckdb.DuckDBPyConnection, selection: Selection, after: st
 
 
 def stored_rules_files(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """The sites' own rules files that stored documents were cleaned with."""
+    """The sites' own rules files that stored members (articles and duplicates) were cleaned with."""
     rows = con.execute(
-        "SELECT DISTINCT rules_file FROM raw_documents WHERE rules_file IS NOT NULL ORDER BY rules_file"
+        f"SELECT DISTINCT r.rules_file FROM ({_MEMBERS}) m JOIN raw_documents r ON r.document_id = m.document_id"
+        " WHERE r.rules_file IS NOT NULL ORDER BY r.rules_file"
     ).fetchall()
     return [row[0] for row in rows]
+
+
+def fetched_members(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str | None]]:
+    """(document_id, source, rules_file) of every stored member that was fetched from the web."""
+    return con.execute(
+        f"SELECT r.document_id, r.source, r.rules_file FROM ({_MEMBERS}) m"
+        " JOIN raw_documents r ON r.document_id = m.document_id WHERE r.http_status IS NOT NULL"
+    ).fetchall()
+
+
+def assign_rules_files(con: duckdb.DuckDBPyConnection, rules_files: dict[str, str | None]) -> None:
+    """Record, per document_id, the rules file its document is cleaned with from now on (None: the default)."""
+    if not rules_files:
+        return
+    batch = {"document_id": pa.array(list(rules_files), pa.string()),
+             "rules_file": pa.array(list(rules_files.values()), pa.string())}
+    with registered(con, batch_rules=batch):
+        con.execute("UPDATE raw_documents SET rules_file = b.rules_file FROM batch_rules b"
+                    " WHERE raw_documents.document_id = b.document_id")
 
 
 def _document(source, content, received_at, format_, final_url, status, content_type, charset, etag, modified,
