@@ -34,16 +34,16 @@ def test_tuoitre_style_page_furniture_is_removed():
         assert furniture not in article.text
 
 
-def test_vov_style_page_byline_source_caption_and_lead_tag():
+def test_vov_style_page_byline_source_and_caption():
     article = article_of(FIXTURES / "vov_style.txt")
     assert article.title == "Mưa lớn gây ngập nhiều tuyến phố ở TP.HCM"
     assert article.site == "vov.vn"
     assert article.author == "Hoàng Anh"
     assert article.original_source == "VOV"
     assert article.published_at is None  # "Chiều tối 12/8" names no year
-    assert article.paragraphs[0].startswith("Chiều tối 12/8, mưa lớn")
+    assert article.paragraphs[0].startswith("VOV.VN - Chiều tối 12/8, mưa lớn")  # the lead as printed, its tag too
     assert len(article.paragraphs) == 4
-    for furniture in ("VOV.VN -", "(Ảnh: Hoàng Anh)", "Nước ngập trên đường", "Bài, ảnh", "Theo VOV", "Bình luận",
+    for furniture in ("(Ảnh: Hoàng Anh)", "Nước ngập trên đường", "Bài, ảnh", "Theo VOV", "Bình luận",
                       "Lưu tin", "Tin cùng chuyên mục", "Cảnh báo triều cường", "Copyright"):
         assert furniture not in article.text
 

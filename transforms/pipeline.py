@@ -241,7 +241,7 @@ def _finish(draft: _Draft, template_lines: frozenset[str]) -> Article:
         enrich_version=versions.enrichment,
         url=draft.url,
         site=draft.site,
-        author=draft.author or body.fields.get("author"),
+        author=body.fields.get("author") or draft.author,  # a byline printed in the text beats the metadata
         published_at=published,
         date_precision=precision,
         original_source=body.fields.get("original_source"),

@@ -1,0 +1,145 @@
+"""Real Vietnamese pages: title, author and time right, no leftovers in the text.
+
+The dev pages (../shared/corpora/vi-pages-dev) are checked one by one against their
+expected parses; each signal is also tested alone on small hand-written HTML.
+"""
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from datetime import datetime, timezone
+
+import pytest
+
+from conftest import raw, shared_path
+from transforms.clean import clean_lines, load_cleaning_rules
+from transforms.dates import VIETNAM, parse_timestamp
+from transforms.html import extract_page
+from transforms.models import HttpFacts, RawDocument
+from transforms.pipeline import transform_batch
+
+RULES = load_cleaning_rules()
+LONG = ("Sáng 12/3, Ủy ban nhân dân thành phố Hà Nội tổ chức hội nghị tổng kết công tác phòng chống thiên tai"
+        " năm qua và triển khai nhiệm vụ trong năm nay, với sự tham dự của lãnh đạo các sở, ngành và quận, huyện.")
+MORE = ("Theo báo cáo, trong năm qua thành phố đã chủ động ứng phó với nhiều đợt mưa lớn, bảo đảm an toàn cho"
+        " người dân và hạn chế tới mức thấp nhất thiệt hại về tài sản, hạ tầng giao thông và sản xuất nông nghiệp.")
+
+
+def squash(text: str | None) -> str:
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text or "")).strip()
+
+
+def dev_pages() -> list[tuple[str, bytes, dict]]:
+    folder = shared_path("corpora", "vi-pages-dev")
+    return [(path.name.removesuffix(".expected.json"), (folder / path.name.replace(".expected.json", ".html")).read_bytes(),
+             json.loads(path.read_text(encoding="utf-8"))) for path in sorted(folder.glob("*.expected.json"))]
+
+
+@pytest.fixture(scope="module")
+def dev_parses():
+    pages = dev_pages()
+    received = datetime.now(timezone.utc)
+    documents = [RawDocument(expected["url"], html, received,
+                             http=HttpFacts(expected["url"], 200, "text/html", None, None, None))
+                 for _, html, expected in pages]
+    return {name: (expected, result.article) for (name, _, expected), result in zip(pages, transform_batch(documents))}
+
+
+DEV_NAMES = [
+    "baochinhphu-chinh-sach-moi-hieu-luc-thang-3-2026", "cafef-mbs-30-co-phieu-lot-ro-ftse",
+    "cafef-tang-ho-tro-chuyen-muc-dich-su-dung-dat", "dantri-gia-vang-giam-van-cao-hon-the-gioi",
+    "dantri-mobile-2016-xe-camry-tong-4-xe-may", "nld-sai-sot-ho-kinh-doanh-quy-dinh-thue-moi",
+    "tuoitre-2015-thanh-tra-vu-chat-cay-xanh-ha-noi", "tuoitre-chien-su-day-gia-hoa-nhap-khau-8-3",
+    "vietnamnet-2020-ngoai-truong-my-cach-ly-covid-19", "vietnamnet-co-phieu-flc-duoc-giao-dich-tro-lai",
+]
+
+
+@pytest.mark.parametrize("name", DEV_NAMES)
+def test_a_dev_page_parses_as_expected(dev_parses, name):
+    expected, article = dev_parses[name]
+    assert article is not None
+    assert squash(article.title) == squash(expected["title"])
+    assert squash(article.author) == squash(expected["author"])
+    wanted, precision = parse_timestamp(expected["published_at"])
+    assert article.published_at == wanted and (precision == "day") == (article.date_precision == "day")
+    text = squash(article.text)
+    assert [leftover for leftover in expected["not_in_text"] if squash(leftover) in text] == []
+
+
+# ---- each signal alone ---------------------------------------------------------------------
+
+def page(head: str, body: str) -> str:
+    return f'<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8">{head}</head><body>{body}</body></html>'
+
+
+def parsed(html: str, url: str = "https://baothu.vn/tin/mot.html"):
+    return extract_page(html.encode("utf-8"), url, RULES)
+
+
+def test_entities_escaped_twice_in_a_title_are_decoded():
+    html = page('<meta property="og:title" content="5 &amp;quot;bóng hồng&amp;quot; của làng hài">',
+                f"<article><p>{LONG}</p><p>{MORE}</p></article>")
+    assert parsed(html).title == '5 "bóng hồng" của làng hài'
+
+
+def test_the_printed_h1_wins_over_a_title_with_a_section_suffix_or_reworded():
+    suffixed = page('<title>Thanh tra vụ chặt cây xanh trong 30 ngày - Chính trị - Xã hội</title>',
+                    f"<aside><h1>Thông tin bạn đọc</h1></aside><article><h1>Thanh tra vụ chặt cây xanh trong 30 ngày</h1>"
+                    f"<p>{LONG}</p><p>{MORE}</p></article>")
+    assert parsed(suffixed).title == "Thanh tra vụ chặt cây xanh trong 30 ngày"
+    reworded = page('<meta property="og:title" content="Sai sót khi thực hiện quy định thuế mới">',
+                    f"<article><h1>Sai sót khi thực hiện quy định mới về thuế</h1><p>{LONG}</p><p>{MORE}</p></article>")
+    assert parsed(reworded).title == "Sai sót khi thực hiện quy định mới về thuế"
+    unrelated = page('<meta property="og:title" content="Hà Nội tổng kết công tác phòng chống thiên tai">',
+                     f"<h1>Tin mới nhất</h1><article><p>{LONG}</p><p>{MORE}</p></article>")
+    assert parsed(unrelated).title == "Hà Nội tổng kết công tác phòng chống thiên tai"
+
+
+@pytest.mark.parametrize("declared, author", [
+    ("Dương Ngọc;VCCorp.vn", "Dương Ngọc"),  # a host name is the platform
+    ("Công nghệ ChannelVN", None),  # a platform of the rule table
+    ("Theo Hồ Hương", "Hồ Hương"),  # a person after "Theo" is the author
+    ("Theo VietQ.vn", None),  # an outlet after "Theo" is a source
+])
+def test_authors_are_people_not_platforms(declared, author):
+    html = page(f'<meta name="author" content="{declared}">', f"<article><p>{LONG}</p><p>{MORE}</p></article>")
+    assert parsed(html).author == author
+
+
+def test_several_authors_come_out_as_printed():
+    html = page('<meta name="author" content="NHẬT XUÂN;NGHI VŨ">',
+                f'<article><p>{LONG}</p><p>{MORE}</p><p class="author">NHẬT XUÂN - NGHI VŨ</p></article>')
+    assert parsed(html).author == "NHẬT XUÂN - NGHI VŨ"
+
+
+def test_a_printed_time_of_day_completes_a_declared_day():
+    html = page('<meta property="article:published_time" content="2016-03-14">',
+                f'<div class="publishdate">09:15 ngày 13/03/2016</div><article><div class="publishdate">08:36 ngày'
+                f" 14/03/2016</div><p>{LONG}</p><p>{MORE}</p></article>")
+    found = parsed(html)
+    assert (found.published_at, found.date_precision) == (datetime(2016, 3, 14, 8, 36, tzinfo=VIETNAM), "minute")
+
+
+def test_a_printed_lead_with_the_outlets_tag_is_the_sapo():
+    description = "(Báo Thử) - " + LONG
+    html = page(f'<meta name="description" content="{description}">',
+                f'<article><h2 class="sapo"><span>Báo Thử</span> {LONG}</h2><p>{MORE}</p><p>{MORE[::-1]}</p></article>')
+    assert parsed(html).lines[0] == f"Báo Thử {LONG}"
+
+
+def test_an_end_signature_ends_a_vietnamese_article_and_is_its_author():
+    lines = [LONG, MORE, LONG.replace("Hà Nội", "Hải Phòng"), "Dương Lâm",
+             "Mỹ tăng kỉ lục ca nhập viện, ca nhiễm ở Hàn cao chưa từng có", MORE.replace("thành phố", "tỉnh")]
+    body = clean_lines(lines, RULES)
+    assert body.paragraphs == lines[:3] and body.fields["author"] == "Dương Lâm"
+    english = [f"The council met on day {day} to discuss the new budget for the coming year and agreed on it."
+               for day in range(3)]
+    closing = "The mayor said the plan would be published in full before the next session of the council."
+    kept = clean_lines([*english, "John Smith", "Budget talks stall", closing], RULES)
+    assert kept.paragraphs[-1] == closing  # not Vietnamese: no cut at a name line
+
+
+def test_a_lead_keeps_the_outlets_tag_as_printed():
+    [result] = transform_batch([raw("dump.txt", f"Tiêu đề bài báo thử nghiệm\n(NLĐO) - {LONG}\n{MORE}".encode())])
+    assert result.article.paragraphs[0] == f"(NLĐO) - {LONG}"
