@@ -143,3 +143,23 @@ def test_an_end_signature_ends_a_vietnamese_article_and_is_its_author():
 def test_a_lead_keeps_the_outlets_tag_as_printed():
     [result] = transform_batch([raw("dump.txt", f"Tiêu đề bài báo thử nghiệm\n(NLĐO) - {LONG}\n{MORE}".encode())])
     assert result.article.paragraphs[0] == f"(NLĐO) - {LONG}"
+
+
+def test_a_dumps_outlet_breadcrumb_and_dateline_are_not_its_title():
+    dump = (f"Dân trí\nThời sự › Chính trị\nThứ Ba, 25/12/2012 - 10:03\n"
+            f"Quốc hội thông qua luật đất đai sửa đổi với đa số phiếu tán thành\n{LONG}\n{MORE}\n")
+    [result] = transform_batch([raw("dump.txt", dump.encode())])
+    article = result.article
+    assert article.title == "Quốc hội thông qua luật đất đai sửa đổi với đa số phiếu tán thành"
+    assert article.site == "Dân trí"
+    assert (article.published_at, article.date_precision) == (datetime(2012, 12, 25, 10, 3, tzinfo=VIETNAM), "minute")
+    short = transform_batch([raw("short.txt", f"Bão số 3\n{LONG}\n{MORE}\n".encode())])[0].article
+    assert short.title == "Bão số 3"  # a short title followed by prose is the title
+
+
+def test_a_subheading_trafilatura_drops_is_put_back_before_its_paragraph():
+    html = page('<meta property="og:title" content="Chính sách mới có hiệu lực từ tháng 3">',
+                f"<article><h1>Chính sách mới có hiệu lực từ tháng 3</h1><p>{LONG}</p>"
+                f"<h2>Quy định mới về đăng ký cư trú</h2><figure><img src='a.jpg'></figure><p>{MORE}</p></article>")
+    lines = parsed(html).lines
+    assert lines.index("Quy định mới về đăng ký cư trú") == lines.index(MORE) - 1

@@ -100,6 +100,9 @@ _FOLLOWING = re.compile(r"^theo\s+(?P<rest>\S.*)$", re.I)
 _HOST_NAME = re.compile(r"\w\.(?:vn|com|net|org|info|tv)\b", re.I)
 # The longest printed byline of several names looked for: two or three names and dashes.
 PRINTED_NAMES_MAX_CHARS = 80
+# The longest outlet tag a printed lead may carry before the text its description repeats,
+# in folded characters: "(Chinhphu.vn) - " folds to 11, "(Báo Điện tử Chính phủ) - " to 18.
+LEAD_TAG_KEY_CHARS = 30
 # Share of words an h1 and the declared title have in common for the h1 to be the printed
 # form of that headline. Chosen on the dev set: a reworded headline (NLĐ) shares 15 of its
 # 16 words; a sidebar h1 ("Thông tin bạn đọc") none.
@@ -158,7 +161,7 @@ def extract_page(html: bytes | str, url: str | None, rules: CleaningRules,
     json_ld = _json_ld_objects(tree)
     outlets = _outlet_keys(site, page_url)
     title = _title(declared, tree, outlets)
-    lines = [_nfc(line) for line in text.split("\n") if line.strip()]
+    lines = _with_subheadings(tree, [_nfc(line) for line in text.split("\n") if line.strip()], rules)
     descriptions = _descriptions(tree, declared, json_ld)
     start = _body_start(lines, title, rules)
     if start < len(lines) and descriptions:
@@ -257,6 +260,44 @@ def _title(declared: Document, tree: HtmlElement, outlet_keys: set[str]) -> str 
         del pieces[:2]
     declared_title = _nfc("".join(pieces))
     return _printed_headline(tree, declared_title) or declared_title
+
+
+def _with_subheadings(tree: HtmlElement, lines: list[str], rules: CleaningRules) -> list[str]:
+    """The article's subheadings trafilatura left out, back in place: an h2-h4 followed (past
+    at most a picture) by a paragraph of the extracted text is a heading of that text (a
+    round-up's entries on baochinhphu.vn), put before that paragraph."""
+    starts = {name_key(line)[:BODY_START_KEY_CHARS]: index for index, line in reversed(list(enumerate(lines)))}
+    present = {name_key(line) for line in lines}
+    inserts: dict[int, str] = {}
+    for heading in tree.xpath("//body//h2 | //body//h3 | //body//h4"):
+        text = _squash(_nfc(heading.text_content()))
+        key = name_key(text)
+        if not key or key in present or len(text.split()) > rules.headline_max_words:
+            continue
+        index = _next_paragraph(heading, starts)
+        if index is not None:
+            inserts.setdefault(index, text)
+            present.add(key)
+    restored = []
+    for index, line in enumerate(lines):
+        if index in inserts:
+            restored.append(inserts[index])
+        restored.append(line)
+    return restored
+
+
+def _next_paragraph(heading: HtmlElement, starts: dict[str, int]) -> int | None:
+    """The index of the extracted line that the heading's next elements start, two at most
+    (a figure may stand between a heading and its first paragraph)."""
+    following = heading.getnext()
+    for _ in range(2):
+        if following is None or not isinstance(following.tag, str):
+            return None
+        key = name_key(following.text_content())
+        if len(key) >= BODY_START_KEY_CHARS:
+            return starts.get(key[:BODY_START_KEY_CHARS])
+        following = following.getnext()
+    return None
 
 
 def _printed_headline(tree: HtmlElement, title: str) -> str | None:
@@ -386,7 +427,8 @@ def _same_summary(text: str, description: str, outlet_keys: set[str]) -> bool:
     text_key, description_key = name_key(text), name_key(description)
     if len(description_key) < BODY_START_KEY_CHARS:
         return False
-    if text_key.startswith(description_key):
+    # The description within the printed lead, after at most an outlet's tag ("(Chinhphu.vn) - ").
+    if 0 <= text_key.find(description_key) <= LEAD_TAG_KEY_CHARS:
         return True
     if not description_key.startswith(text_key):
         return False
