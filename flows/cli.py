@@ -98,7 +98,8 @@ def _add_writing_commands(commands, common: argparse.ArgumentParser, writing: ar
     )
     reprocess.add_argument("--since", metavar="DATE", help="only articles published on or after DATE")
     reprocess.add_argument("--until", metavar="DATE", help="only articles published before DATE")
-    reprocess.add_argument("--site", metavar="NAME", help="only this site (articles.site)")
+    reprocess.add_argument("--site", metavar="NAME",
+                           help="only this site: its name in the sources file, else articles.site")
     reprocess.add_argument("--all", dest="all_versions", action="store_true",
                            help="rebuild every selected article, not only those built by older versions")
     reprocess.add_argument("--sources", metavar="FILE",

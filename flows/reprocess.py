@@ -35,7 +35,7 @@ from warehouse.location import resolve_path
 from warehouse.loader import load_articles
 from warehouse.transaction import transaction
 from warehouse.reprocessing import (
-    CurrentVersions, Selection, assign_rules_files, fetched_members, finish_job, job_cursor, rebuilt_fields,
+    CurrentVersions, Selection, assign_sites, fetched_members, finish_job, job_cursor, rebuilt_fields,
     record_progress, select_batch, stored_fields, stored_rules_files, update_versions,
 )
 
@@ -87,7 +87,7 @@ def reprocess(
         if sources:
             reassigned = _rules_from_sources(run.database, load_sources(Path(sources)))
             if reassigned:
-                logger.info("%d stored documents take their site's rules file from %s", reassigned, sources)
+                logger.info("%d stored documents take their site and its rules file from %s", reassigned, sources)
         with opened(run.database) as con:
             rules_files = stored_rules_files(con)
         selection = Selection(
@@ -145,21 +145,21 @@ def _store(run, results: list[Processed], job_key: str, batch: int, last_source:
 
 
 def _rules_from_sources(database: str, config: SourcesConfig) -> int:
-    """Fetched documents of the sources file's sites take the rules file their site names now
-    (none: the default rules): documents stored before their site had its own rules, or
-    whose rules file moved. Returns how many changed."""
-    by_site: dict[str, str | None] = {}
+    """Fetched documents of the sources file's sites take their site's name and the rules file
+    it names now (none: the default rules): documents stored before their site had its own
+    rules or before the site was recorded, or whose rules file moved. Returns how many changed."""
+    by_site: dict[str, tuple[str | None, str]] = {}
     for site in config.sites:
         if site.rules is not None:
             load_cleaning_rules(site.rules)  # a malformed rules file fails the run now, not in a worker
-        by_site.update((key, str(site.rules) if site.rules else None) for key in site.site_keys)
+        by_site.update((key, (str(site.rules) if site.rules else None, site.name)) for key in site.site_keys)
     with opened(database) as con:
         changes = {
-            document_id: by_site[key] for document_id, source, rules_file in fetched_members(con)
-            if (key := site_of(source) or "") in by_site and by_site[key] != rules_file
+            document_id: by_site[key] for document_id, source, stored in fetched_members(con)
+            if (key := site_of(source) or "") in by_site and by_site[key] != stored
         }
         with transaction(con):
-            assign_rules_files(con, changes)
+            assign_sites(con, changes)
     return len(changes)
 
 

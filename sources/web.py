@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable, Iterator
 
-from sources.config import SourcesConfig
+from sources.config import Site, SourcesConfig
 from sources.discover import archive_pages, discover_archives, discover_articles
 from sources.fetch import FetchRequest, Fetcher, FetchResult, canonical_url, clean_url
 from sources.guard import url_refusal
@@ -103,14 +103,13 @@ def web_documents(
     if plan.refetch:
         not_due = lambda urls: set()  # noqa: E731
     feeds, sitemaps, archives = list(plan.feeds), list(plan.sitemaps), []
-    rules_by_site: dict[str, str] = {}
+    sites_by_key: dict[str, Site] = {}
     if plan.sources is not None:
         for site in plan.sources.sites:
             feeds += site.feeds
             sitemaps += site.sitemaps
             archives += site.archives
-            if site.rules is not None:
-                rules_by_site.update({key: str(site.rules) for key in site.site_keys})
+            sites_by_key.update((key, site) for key in site.site_keys)
     explicit: list[str] = []
     for url in plan.urls:
         refusal = url_refusal(url, allow_private=True)  # scheme and syntax here; addresses when fetched
@@ -147,7 +146,7 @@ def web_documents(
         if result.skipped:  # not a reject: asked again next run
             report.skipped_slow_host += 1
             continue
-        yield _outcome(result, rules_by_site)
+        yield _outcome(result, sites_by_key)
 
 
 def _requests(explicit: list[str], discovered: list[str], refetch: bool, states: StateLookup, report: WebReport,
@@ -172,7 +171,7 @@ def _requests(explicit: list[str], discovered: list[str], refetch: bool, states:
         yield FetchRequest(url, etag=etag, last_modified=modified)
 
 
-def _outcome(result: FetchResult, rules_by_site: dict[str, str]) -> RawDocument | Reject | NotModified:
+def _outcome(result: FetchResult, sites_by_key: dict[str, Site]) -> RawDocument | Reject | NotModified:
     if result.reject_reason is not None:
         return Reject(result.canonical_url, "fetch", result.reject_reason)
     if result.not_modified:
@@ -181,7 +180,8 @@ def _outcome(result: FetchResult, rules_by_site: dict[str, str]) -> RawDocument 
         final_url=result.final_url, status=result.status, content_type=result.content_type,
         charset=result.charset, etag=result.etag, last_modified=result.last_modified,
     )
+    site = sites_by_key.get(site_of(result.canonical_url) or "")
     return RawDocument(
-        source=result.canonical_url, content=result.body or b"", received_at=result.fetched_at,
-        http=http, rules_file=rules_by_site.get(site_of(result.canonical_url) or ""),
+        source=result.canonical_url, content=result.body or b"", received_at=result.fetched_at, http=http,
+        rules_file=str(site.rules) if site and site.rules else None, sources_site=site.name if site else None,
     )

@@ -127,3 +127,12 @@ def test_reprocess_with_the_sources_file_gives_stored_pages_their_sites_rules(ru
     assert SPONSOR not in text
     assert rows(db, "SELECT rules_file FROM raw_documents") == [(str(moved),)]
     assert reprocess(db=str(db), sources=str(sources), workers=1).read == 0
+
+
+def test_site_host_and_sources_site_answer_three_questions(ruled_site, db):
+    sources, _ = ruled_site
+    ingest(sources=str(sources), db=str(db), allow_private=True, workers=1)
+    [(site, host, sources_site)] = rows(db, "SELECT site, host, sources_site FROM articles")
+    # the page names no outlet: its sources-file site does, never the address and port
+    assert (site, sources_site) == ("thu-nghiem", "thu-nghiem") and host.split(":")[1].isdigit()
+    assert reprocess(db=str(db), all_versions=True, site="thu-nghiem", workers=1).read == 1  # --site as in backfill

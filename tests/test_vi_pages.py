@@ -163,3 +163,19 @@ def test_a_subheading_trafilatura_drops_is_put_back_before_its_paragraph():
                 f"<h2>Quy định mới về đăng ký cư trú</h2><figure><img src='a.jpg'></figure><p>{MORE}</p></article>")
     lines = parsed(html).lines
     assert lines.index("Quy định mới về đăng ký cư trú") == lines.index(MORE) - 1
+
+
+def test_the_site_is_an_outlets_name_never_a_headline_or_an_address():
+    body = f"<article><h1>Hà Nội tổng kết công tác phòng chống thiên tai</h1><p>{LONG}</p><p>{MORE}</p></article>"
+    named = page('<meta property="og:site_name" content="Báo Thử Nghiệm">', body)
+    headline = page('<meta property="og:site_name" content="Hà Nội tổng kết công tác phòng chống thiên tai">', body)
+    received = datetime.now(timezone.utc)
+    results = transform_batch([
+        RawDocument("https://baothu.vn/a.html", named.encode(), received),
+        RawDocument("https://www.baothu.vn/b.html", headline.encode(), received),
+        RawDocument("http://127.0.0.1:8765/c.html", headline.encode(), received),
+        RawDocument("http://127.0.0.1:8765/d.html", headline.encode(), received, sources_site="baothu"),
+    ])
+    assert [(r.article.site, r.article.host) for r in results] == [
+        ("Báo Thử Nghiệm", "baothu.vn"), ("baothu.vn", "baothu.vn"), (None, "127.0.0.1:8765"),
+        ("baothu", "127.0.0.1:8765")]

@@ -38,6 +38,7 @@ class RawDocument:
     record: dict | None = None  # pre-split fields of a JSON Lines record (title, text, url, ...)
     http: HttpFacts | None = None  # for documents fetched over HTTP
     rules_file: str | None = None  # a site's own cleaning rules file (sources file); None: the default rules
+    sources_site: str | None = None  # the name of the sources file's site it was fetched for
 
     @property
     def content_hash(self) -> str:
@@ -70,6 +71,8 @@ class Article:
     original_source: str | None = None
     views: int | None = None
     language: str | None = None  # as declared by the page or record, e.g. "vi"
+    host: str | None = None  # of its URL (transforms.urls.site_of: port kept, no "www.")
+    sources_site: str | None = None  # the sources file's site it was fetched for
 
     @property
     def text(self) -> str:

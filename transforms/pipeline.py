@@ -1,6 +1,7 @@
 """Raw documents -> cleaned, fingerprinted articles (or rejects). Pure: no I/O, no Prefect, no DuckDB."""
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -12,7 +13,7 @@ from transforms.decode import DecodeError, decode_bytes, sniff_format
 from transforms.enrich import enrich
 from transforms.fingerprint import fingerprints
 from transforms.html import extract_page
-from transforms.normalise import clean_whitespace
+from transforms.normalise import clean_whitespace, name_key
 from transforms.models import Article, Processed, RawDocument, Reject
 from transforms.rules import Rules, article_versions, rules_for
 from transforms.textdump import parse_header
@@ -23,6 +24,10 @@ TEXT_EXTRACTOR = "tinbai-textdump"
 # the shortest real item in the baomoi corpus is 44 characters of lead-only gallery, the
 # 10th percentile 809; 40 keeps galleries and refuses stray notes and empty templates.
 MIN_ARTICLE_CHARS = 40
+# An outlet's name is a few words ("Báo Điện tử Chính phủ", "Tuổi Trẻ Online"); a longer
+# "site name" a page declares is a headline or a slogan.
+OUTLET_MAX_WORDS = 6
+_DOMAIN_NAME = re.compile(r"(?:[\w-]+\.)+[^\W\d_]{2,}")
 
 
 @dataclass
@@ -152,7 +157,7 @@ def _draft(document: RawDocument, rules: Rules) -> _Draft:
 
 
 def _draft_html(document: RawDocument, rules: Rules) -> _Draft:
-    url = document.source if document.source.startswith(("http://", "https://")) else None
+    url = _url_source(document)
     html: bytes | str = document.content
     if document.http is not None and document.http.charset:
         try:  # the fetcher knows the charset (header, meta or detection): trafilatura would guess again
@@ -170,7 +175,7 @@ def _draft_html(document: RawDocument, rules: Rules) -> _Draft:
         title=page.title,
         lines=page.lines,
         url=page.url,
-        site=page.site or site_of(page.url),
+        site=page.site,
         extractor=page.method,
         rules=rules,
         author=page.author,
@@ -192,7 +197,7 @@ def _draft_record(document: RawDocument, rules: Rules) -> _Draft:
         title=title.strip(),
         lines=text.split("\n"),
         url=_text_field(record, "url"),
-        site=_text_field(record, "site") or site_of(_text_field(record, "url")),
+        site=_text_field(record, "site"),
         extractor="tinbai-jsonl",
         rules=rules,
         published_at=published,
@@ -214,6 +219,23 @@ def record_date(record: dict) -> tuple[datetime | None, str | None]:
         if parsed:
             return parsed
     return None, None
+
+
+def _outlet(draft: _Draft, url: str | None) -> str | None:
+    """articles.site, the outlet's name: what the page, record or dump names (never the
+    headline, never a sentence), else the sources file's site, else the host when it is a
+    domain name ("vov.vn"; an address and port such as 127.0.0.1:8765 names no outlet)."""
+    named = draft.site
+    if named and len(named.split()) <= OUTLET_MAX_WORDS and name_key(named) != name_key(draft.title):
+        return named
+    if draft.document.sources_site:
+        return draft.document.sources_site
+    host = site_of(url)
+    return host if host and _DOMAIN_NAME.fullmatch(host) else None
+
+
+def _url_source(document: RawDocument) -> str | None:
+    return document.source if document.source.startswith(("http://", "https://")) else None
 
 
 def _finish(draft: _Draft, template_lines: frozenset[str]) -> Article:
@@ -240,7 +262,9 @@ def _finish(draft: _Draft, template_lines: frozenset[str]) -> Article:
         cleaner_version=versions.cleaner,
         enrich_version=versions.enrichment,
         url=draft.url,
-        site=draft.site,
+        site=_outlet(draft, url=draft.url or _url_source(draft.document)),
+        host=site_of(draft.url or _url_source(draft.document)),
+        sources_site=draft.document.sources_site,
         author=body.fields.get("author") or draft.author,  # a byline printed in the text beats the metadata
         published_at=published,
         date_precision=precision,

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from transforms.clean import CleaningRules, is_furniture, is_headline_like
 from transforms.dates import parse_dateline
 from transforms.normalise import clean_whitespace
-from transforms.urls import site_of
 
 _URL_LINE = re.compile(r"^(?:url\s*:\s*)?(?P<url>https?://\S+)$", re.I)
 _SEPARATOR = re.compile(r"^[-=_*~–—•·.]{3,}$")
@@ -29,7 +28,7 @@ OUTLET_LINE_MAX_WORDS = 3
 class DumpHeader:
     url: str | None
     title: str
-    site: str | None
+    site: str | None  # as the dump names it (a prefix, a suffix, the outlet's line); None otherwise
     body_lines: list[str]
 
 
@@ -70,7 +69,7 @@ def parse_header(text: str, rules: CleaningRules) -> DumpHeader:
             site, title = match.group("site"), match.group("title").strip()
             break
     body = held + [line for line in lines[index:] if not _SEPARATOR.match(clean_whitespace(line))]
-    return DumpHeader(url=url, title=title, site=site or site_of(url), body_lines=body)
+    return DumpHeader(url=url, title=title, site=site, body_lines=body)
 
 
 def _is_breadcrumb(line: str) -> bool:

@@ -20,7 +20,7 @@ PAYLOAD = {
     "original_source": pa.string(), "views": pa.int64(), "text": pa.large_string(), "content_hash": pa.string(),
     "format": pa.string(), "extractor": pa.string(), "extractor_version": pa.string(),
     "cleaner_version": pa.string(), "first_run_id": pa.string(), "first_seen_at": TIMESTAMP, "language": pa.string(),
-    "enrich_version": pa.string(),
+    "enrich_version": pa.string(), "host": pa.string(), "sources_site": pa.string(),
 }
 _PAYLOAD_SQL = ", ".join(PAYLOAD)
 ARTICLE_EXTRA = {"article_id": pa.string(), "last_run_id": pa.string(), "loaded_at": TIMESTAMP}
@@ -169,7 +169,7 @@ def _payload(result: Processed, first_run_id: str, first_seen_at: datetime) -> d
         "content_hash": result.fingerprint.content_hash, "format": a.format, "extractor": a.extractor,
         "extractor_version": a.extractor_version, "cleaner_version": a.cleaner_version,
         "first_run_id": first_run_id, "first_seen_at": first_seen_at, "language": a.language,
-        "enrich_version": a.enrich_version,
+        "enrich_version": a.enrich_version, "host": a.host, "sources_site": a.sources_site,
     }
 
 

@@ -22,6 +22,7 @@ RAW_COLUMNS = {
     "size_bytes": pa.int64(), "received_at": TIMESTAMP, "content": pa.large_binary(), "run_id": pa.string(),
     "final_url": pa.string(), "http_status": pa.int32(), "content_type": pa.string(), "charset": pa.string(),
     "etag": pa.string(), "last_modified": pa.string(), "rules_file": pa.string(),
+    "sources_site": pa.string(),
 }
 REF_COLUMNS = {
     "article_id": pa.string(), "code": pa.string(), "kind": pa.string(), "number": pa.string(), "issuer": pa.string(),
@@ -128,7 +129,7 @@ def _raw_row(document, format_: str, run_id: str) -> dict:
         "final_url": http and http.final_url, "http_status": http and http.status,
         "content_type": http and http.content_type, "charset": http and http.charset,
         "etag": http and http.etag, "last_modified": http and http.last_modified,
-        "rules_file": document.rules_file,
+        "rules_file": document.rules_file, "sources_site": document.sources_site,
     }
 
 

@@ -18,8 +18,9 @@ from warehouse.loader import store_enrichment
 
 # Columns compared to decide whether a rebuilt member changed.
 COMPARED = ("title", "text", "author", "published_at", "date_precision", "original_source", "views", "url", "site",
-            "language")
-_MEMBER_COLUMNS = "source, document_id, site, published_at, format, extractor_version, cleaner_version, enrich_version"
+            "language", "host", "sources_site")
+_MEMBER_COLUMNS = ("source, document_id, site, sources_site, published_at, format, extractor_version, cleaner_version,"
+                   " enrich_version")
 _MEMBERS = f"SELECT {_MEMBER_COLUMNS} FROM articles UNION ALL SELECT {_MEMBER_COLUMNS} FROM duplicates"
 
 
@@ -54,8 +55,8 @@ def select_batch(con: duckdb.DuckDBPyConnection, selection: Selection, after: st
     if selection.until is not None:
         conditions.append("m.published_at < ?")
         parameters.append(selection.until)
-    if selection.site is not None:
-        conditions.append("m.site = ?")
+    if selection.site is not None:  # the sources file's site; a member fetched for none, by its outlet name
+        conditions.append("coalesce(m.sources_site, m.site) = ?")
         parameters.append(selection.site)
     if selection.outdated_only:  # a format or rules file without current versions is rebuilt too
         conditions.append(
@@ -66,7 +67,7 @@ def select_batch(con: duckdb.DuckDBPyConnection, selection: Selection, after: st
     with registered(con, current_versions={name: pa.array(values, pa.string()) for name, values in columns.items()}):
         rows = con.execute(
             "SELECT r.source, r.content, r.received_at, r.format, r.final_url, r.http_status, r.content_type,"
-            f" r.charset, r.etag, r.last_modified, r.rules_file FROM ({_MEMBERS}) m"
+            f" r.charset, r.etag, r.last_modified, r.rules_file, r.sources_site FROM ({_MEMBERS}) m"
             " JOIN raw_documents r ON r.document_id = m.document_id"
             " LEFT JOIN current_versions v ON v.format = m.format AND v.rules_file = coalesce(r.rules_file, '')"
             f" WHERE {' AND '.join(conditions)} ORDER BY m.source LIMIT ?",
@@ -84,27 +85,30 @@ def stored_rules_files(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [row[0] for row in rows]
 
 
-def fetched_members(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str | None]]:
-    """(document_id, source, rules_file) of every stored member that was fetched from the web."""
-    return con.execute(
-        f"SELECT r.document_id, r.source, r.rules_file FROM ({_MEMBERS}) m"
+def fetched_members(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, tuple[str | None, str | None]]]:
+    """(document_id, source, (rules_file, sources_site)) of every stored member fetched from the web."""
+    rows = con.execute(
+        f"SELECT r.document_id, r.source, r.rules_file, r.sources_site FROM ({_MEMBERS}) m"
         " JOIN raw_documents r ON r.document_id = m.document_id WHERE r.http_status IS NOT NULL"
     ).fetchall()
+    return [(document_id, source, (rules_file, site)) for document_id, source, rules_file, site in rows]
 
 
-def assign_rules_files(con: duckdb.DuckDBPyConnection, rules_files: dict[str, str | None]) -> None:
-    """Record, per document_id, the rules file its document is cleaned with from now on (None: the default)."""
-    if not rules_files:
+def assign_sites(con: duckdb.DuckDBPyConnection, sites: dict[str, tuple[str | None, str | None]]) -> None:
+    """Record, per document_id, the sources file's site it belongs to and the rules file it is
+    cleaned with from now on: (rules_file, sources_site), None for the default rules / no site."""
+    if not sites:
         return
-    batch = {"document_id": pa.array(list(rules_files), pa.string()),
-             "rules_file": pa.array(list(rules_files.values()), pa.string())}
-    with registered(con, batch_rules=batch):
-        con.execute("UPDATE raw_documents SET rules_file = b.rules_file FROM batch_rules b"
-                    " WHERE raw_documents.document_id = b.document_id")
+    batch = {"document_id": pa.array(list(sites), pa.string()),
+             "rules_file": pa.array([rules_file for rules_file, _ in sites.values()], pa.string()),
+             "sources_site": pa.array([site for _, site in sites.values()], pa.string())}
+    with registered(con, batch_sites=batch):
+        con.execute("UPDATE raw_documents SET rules_file = b.rules_file, sources_site = b.sources_site"
+                    " FROM batch_sites b WHERE raw_documents.document_id = b.document_id")
 
 
 def _document(source, content, received_at, format_, final_url, status, content_type, charset, etag, modified,
-              rules_file):
+              rules_file, sources_site):
     http = HttpFacts(final_url, status, content_type, charset, etag, modified) if status is not None else None
     record = None
     if format_ == "jsonl":
@@ -113,7 +117,8 @@ def _document(source, content, received_at, format_, final_url, status, content_
             record = parsed if isinstance(parsed, dict) else None
         except ValueError:
             pass  # the transform rejects it again, with its reason
-    return RawDocument(source, bytes(content), received_at, record=record, http=http, rules_file=rules_file)
+    return RawDocument(source, bytes(content), received_at, record=record, http=http, rules_file=rules_file,
+                       sources_site=sources_site)
 
 
 def stored_fields(con: duckdb.DuckDBPyConnection, sources: list[str]) -> dict[str, tuple]:
@@ -130,7 +135,8 @@ def stored_fields(con: duckdb.DuckDBPyConnection, sources: list[str]) -> dict[st
 def rebuilt_fields(result: Processed) -> tuple:
     article = result.article
     return (article.title, article.text, article.author, article.published_at, article.date_precision,
-            article.original_source, article.views, article.url, article.site, article.language)
+            article.original_source, article.views, article.url, article.site, article.language, article.host,
+            article.sources_site)
 
 
 def update_versions(con: duckdb.DuckDBPyConnection, results: list[Processed], run_id: str) -> None:
