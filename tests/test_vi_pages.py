@@ -179,3 +179,17 @@ def test_the_site_is_an_outlets_name_never_a_headline_or_an_address():
     assert [(r.article.site, r.article.host) for r in results] == [
         ("Báo Thử Nghiệm", "baothu.vn"), ("baothu.vn", "baothu.vn"), (None, "127.0.0.1:8765"),
         ("baothu", "127.0.0.1:8765")]
+
+
+def test_captions_related_lists_prompts_and_polls_inside_the_article_stay_out():
+    html = page('<meta property="og:title" content="Hà Nội tổng kết công tác phòng chống thiên tai">',
+                f"<article><p>{LONG}</p><table><tr><td><img src='a.jpg'></td></tr>"
+                f"<tr><td>Lãnh đạo thành phố tại hội nghị</td></tr></table><p>(Ảnh minh họa)</p><p>{MORE}</p>"
+                f"<p>{LONG.replace('Hà Nội', 'Hải Phòng')}</p><p>Tin cùng mục</p><p>Hải Phòng ra quân dọn vệ sinh</p>"
+                f"<p>Xem tất cả &gt;&gt;</p><p>Báo Thử Nghiệm hoan nghênh ý kiến của bạn đọc</p>"
+                f"<p>Bình chọn</p></article>")
+    [result] = transform_batch([RawDocument("https://baothu.vn/tin/mot.html", html.encode(), datetime.now(timezone.utc))])
+    text = result.article.text
+    assert result.article.paragraphs == (LONG, MORE, LONG.replace("Hà Nội", "Hải Phòng"))
+    for leftover in ("Lãnh đạo thành phố", "Ảnh minh họa", "Tin cùng mục", "dọn vệ sinh", "Xem tất cả", "hoan nghênh"):
+        assert leftover not in text

@@ -64,6 +64,10 @@ TRAFILATURA_OPTIONS = dict(include_comments=False, include_tables=True)
 # and tinbai does not guess publication dates (README: published_at is never invented).
 DATE_PARAMS = set_date_params(extensive=False)
 
+# A table of at most two rows holding a picture and little text is the picture and its
+# caption, as CMSs lay them out (a cell under the image). On trafilatura's eval set: F1
+# unchanged (0.9306); without the two-row bound layout tables went too (F1 -0.0006).
+PICTURE_TABLE_MAX_CHARS = 300
 # Image captions, pruned before extraction: <figcaption>, and elements whose class names a
 # caption (div.PhotoCMS_Caption, WordPress .wp-caption-text), but not page
 # containers whose class only flags a caption feature (body.wp-featherlight-captions).
@@ -72,6 +76,7 @@ DATE_PARAMS = set_date_params(extensive=False)
 CAPTION_XPATH = (
     "//figcaption | //*[contains(translate(@class, 'CAPTION', 'caption'), 'caption')]"
     "[not(self::html or self::body or self::main or self::article)][not(.//p[3] or .//h1 or .//h2)]"
+    f" | //table[.//img][count(.//tr) <= 2][string-length(normalize-space()) < {PICTURE_TABLE_MAX_CHARS}]"
 )
 _BYLINE_XPATH = (
     '//body//*[@rel="author" or @itemprop="author" or contains(@class, "author") or contains(@class, "byline")]'
