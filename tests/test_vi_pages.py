@@ -193,3 +193,11 @@ def test_captions_related_lists_prompts_and_polls_inside_the_article_stay_out():
     assert result.article.paragraphs == (LONG, MORE, LONG.replace("Hà Nội", "Hải Phòng"))
     for leftover in ("Lãnh đạo thành phố", "Ảnh minh họa", "Tin cùng mục", "dọn vệ sinh", "Xem tất cả", "hoan nghênh"):
         assert leftover not in text
+
+
+def test_a_related_list_ends_where_prose_resumes_whatever_its_headlines_end_with():
+    lines = [LONG, MORE, "Tin liên quan", "Vì sao giá vàng tăng mạnh trong tuần qua?", 'Hà Nội: Mưa lớn gây ngập "khủng"!',
+             "Theo báo cáo, thành phố đã chủ động ứng phó.", LONG.replace("Hà Nội", "Huế"), "Theo VOV"]
+    body = clean_lines(lines, RULES)
+    assert body.paragraphs == [LONG, MORE, "Theo báo cáo, thành phố đã chủ động ứng phó.", LONG.replace("Hà Nội", "Huế")]
+    assert body.fields["original_source"] == "VOV"  # a capitalised source, not a sentence that starts with "Theo"
