@@ -201,3 +201,10 @@ def test_a_related_list_ends_where_prose_resumes_whatever_its_headlines_end_with
     body = clean_lines(lines, RULES)
     assert body.paragraphs == [LONG, MORE, "Theo báo cáo, thành phố đã chủ động ứng phó.", LONG.replace("Hà Nội", "Huế")]
     assert body.fields["original_source"] == "VOV"  # a capitalised source, not a sentence that starts with "Theo"
+
+
+def test_a_section_label_is_not_the_headline():
+    html = page('<meta property="og:title" content="XH - CHUYỆN VỤ ÁN">'
+                "<title>Bắt giam nguyên giám đốc sở vì sai phạm đất đai - Báo Thử</title>",
+                f"<article><p>{LONG}</p><p>{MORE}</p></article>")
+    assert parsed(html).title == "Bắt giam nguyên giám đốc sở vì sai phạm đất đai"

@@ -108,6 +108,10 @@ PRINTED_NAMES_MAX_CHARS = 80
 # The longest outlet tag a printed lead may carry before the text its description repeats,
 # in folded characters: "(Chinhphu.vn) - " folds to 11, "(Báo Điện tử Chính phủ) - " to 18.
 LEAD_TAG_KEY_CHARS = 30
+# A section label: at most this many words, nearly all in capitals. Headlines run 10
+# syllables and more (baomoi's 21,448 average 10) and are written in sentence case.
+SECTION_LABEL_MAX_WORDS = 6
+UPPER_CASE_SHARE = 0.9
 # Share of words an h1 and the declared title have in common for the h1 to be the printed
 # form of that headline. Chosen on the dev set: a reworded headline (NLĐ) shares 15 of its
 # 16 words; a sidebar h1 ("Thông tin bạn đọc") none.
@@ -255,10 +259,14 @@ def _title(declared: Document, tree: HtmlElement, outlet_keys: set[str]) -> str 
     """The headline: the declared or visible one, without a site name joined to either end,
     entities decoded (some pages escape them twice: "5 &quot;bóng hồng&quot;"), and the
     printed `h1` where it is that headline worded as printed or without a section suffix."""
-    title = declared.title or extract_title(tree)
-    if not title:
+    candidates = [declared.title, extract_title(tree), tree.findtext(".//title"),
+                  *(heading.text_content() for heading in tree.iter("h1"))]
+    candidates = [_squash(html_entities.unescape(text)) for text in candidates if text and text.strip()]
+    if not candidates:
         return None
-    pieces = _TITLE_SEPARATOR.split(_squash(html_entities.unescape(title)))  # part, separator, part, ...
+    # A section label ("XH - CHUYỆN VỤ ÁN") loses to any other candidate that is not one.
+    title = next((text for text in candidates if not _is_section_label(text)), candidates[0])
+    pieces = _TITLE_SEPARATOR.split(title)  # part, separator, part, ...
     while len(pieces) > 1 and _is_outlet_name(pieces[-1], outlet_keys):
         del pieces[-2:]
     while len(pieces) > 1 and _is_outlet_name(pieces[0], outlet_keys):
@@ -303,6 +311,13 @@ def _next_paragraph(heading: HtmlElement, starts: dict[str, int]) -> int | None:
             return starts.get(key[:BODY_START_KEY_CHARS])
         following = following.getnext()
     return None
+
+
+def _is_section_label(text: str) -> bool:
+    """A few words in capitals: a section's name printed where a headline is expected."""
+    letters = [char for char in text if char.isalpha()]
+    return (len(text.split()) <= SECTION_LABEL_MAX_WORDS and bool(letters)
+            and sum(char.isupper() for char in letters) >= UPPER_CASE_SHARE * len(letters))
 
 
 def _printed_headline(tree: HtmlElement, title: str) -> str | None:
