@@ -208,3 +208,14 @@ def test_a_section_label_is_not_the_headline():
                 "<title>Bắt giam nguyên giám đốc sở vì sai phạm đất đai - Báo Thử</title>",
                 f"<article><p>{LONG}</p><p>{MORE}</p></article>")
     assert parsed(html).title == "Bắt giam nguyên giám đốc sở vì sai phạm đất đai"
+
+
+@pytest.mark.parametrize("printed, expected", [
+    ("Cập nhật: 24/12/12 11:05 tối", datetime(2012, 12, 24, 23, 5, tzinfo=VIETNAM)),  # a 12-hour clock, evening
+    ("Thứ Ba, 25/12/2012 - 10:03", datetime(2012, 12, 25, 10, 3, tzinfo=VIETNAM)),
+])
+def test_a_printed_dateline_gives_the_time_when_nothing_is_declared(printed, expected):
+    html = page("<title>Hà Nội tổng kết công tác phòng chống thiên tai</title>",
+                f'<article><span class="post-time">{printed}</span><p>{LONG}</p><p>{MORE}</p></article>')
+    found = parsed(html, url=None)
+    assert (found.published_at, found.date_precision) == (expected, "minute")

@@ -70,10 +70,14 @@ def _parse_iso(value: str, naive: tzinfo) -> tuple[datetime, str] | None:
 
 
 _WEEKDAY = r"(?:thứ\s*(?:hai|ba|tư|năm|sáu|bảy|[2-7])|chủ\s*nhật|cn)"
+# The part of the day a 12-hour clock time is in ("11:05 tối" is 23:05).
+_PERIOD = r"sáng|trưa|chiều|tối|đêm|am|pm|SA|CH"
+_AFTERNOON = ("chiều", "tối", "pm", "ch")
 _DATELINE = re.compile(
     rf"^(?:(?:cập nhật|đăng|ngày đăng|xuất bản)\s*:?\s*)?(?:{_WEEKDAY}\s*,?\s*)?(?:ngày\s*)?"
     r"(?P<day>\d{1,2})[/.-](?P<month>\d{1,2})[/.-](?P<year>\d{4}|\d{2})"
-    r"(?:\s*[,|-]?\s*(?:lúc\s*)?(?P<hour>\d{1,2})[:h](?P<minute>\d{2})(?::(?P<second>\d{2}))?)?"
+    r"(?:\s*[,|-]?\s*(?:lúc\s*)?(?P<hour>\d{1,2})[:h](?P<minute>\d{2})(?::(?P<second>\d{2}))?"
+    rf"(?:\s*(?P<period>{_PERIOD}))?)?"
     r"\s*(?:\(?\[?\s*(?:gmt|utc)\s*\+\s*7\s*\]?\)?)?\.?$",
     re.I,
 )
@@ -109,6 +113,7 @@ def parse_dateline(line: str) -> tuple[datetime, str] | None:
 def _build(parts: dict) -> tuple[datetime, str] | None:
     try:
         hour, minute, second = (int(parts.get(key) or 0) for key in ("hour", "minute", "second"))
+        hour = _twenty_four_hour(hour, (parts.get("period") or "").lower())
         year = int(parts["year"])
         year += 2000 if year < 100 else 0  # "27/05/13": two-digit years are this century's
         moment = datetime(year, int(parts["month"]), int(parts["day"]), hour, minute, second, tzinfo=VIETNAM)
@@ -121,6 +126,16 @@ def _build(parts: dict) -> tuple[datetime, str] | None:
     else:
         precision = "day"
     return moment, precision
+
+
+def _twenty_four_hour(hour: int, period: str) -> int:
+    """A clock hour read with the part of the day printed after it: afternoon and evening
+    hours below 12 are after noon; at night ("đêm") 6 to 11 are too ("11 giờ đêm"), 0 to 5 not."""
+    if hour < 12 and (period in _AFTERNOON or (period == "đêm" and hour >= 6) or (period == "trưa" and hour < 6)):
+        return hour + 12
+    if hour == 12 and period in ("sáng", "am", "sa"):
+        return 0
+    return hour
 
 
 def first_sentence(paragraph: str) -> str:

@@ -178,8 +178,8 @@ def extract_page(html: bytes | str, url: str | None, rules: CleaningRules,
         if sapo and name_key(sapo) not in name_key(" ".join(lines)):
             lines.insert(start, sapo)
     published = _published(tree, json_ld) or _text_dateline(lines) or _htmldate_day(tree, page_url)
-    if published and published[1] == "day":
-        published = _printed_time(tree, published[0]) or published
+    if published is None or published[1] == "day":
+        published = _printed_time(tree, published[0] if published else None) or published
     return ExtractedPage(
         title=title,
         lines=lines,
@@ -487,13 +487,14 @@ def _text_dateline(lines: list[str]) -> tuple[datetime, str] | None:
     return next(filter(None, map(parse_dateline, lines)), None)
 
 
-def _printed_time(tree: HtmlElement, day: datetime) -> tuple[datetime, str] | None:
-    """The time of day the page prints beside its date ("08:36 ngày 14/03/2016" in a
-    div.publishdate, a <time>), when only the day was declared: read from elements marked
-    as a date and taken only when it names that same day (a site's header prints today's)."""
+def _printed_time(tree: HtmlElement, day: datetime | None) -> tuple[datetime, str] | None:
+    """The date and time of day the page prints ("08:36 ngày 14/03/2016" in a
+    div.publishdate, a <time>), when at most the day was declared: read from elements
+    marked as a date, with a time of day, and on the declared day when there is one (a
+    site's header prints today's date)."""
     for element in tree.xpath(_PRINTED_DATE_XPATH):
         printed = parse_dateline(_squash(element.text_content()))
-        if printed and printed[1] != "day" and printed[0].date() == day.date():
+        if printed and printed[1] != "day" and (day is None or printed[0].date() == day.date()):
             return printed
     return None
 
