@@ -30,7 +30,8 @@ _SENTENCE_END = re.compile(r"[.!?…:;\"”’)»。！？“」』]$")
 # are prose, not a label, however short.
 # ("TP.HCM" is an abbreviation, not a break: the break needs a lower-case letter or digit
 # before it and a capitalised word after it.)
-_INNER_SENTENCE_BREAK = re.compile(r"[a-zà-ỹđ0-9][.!?…:;][\"”’]?\s*[A-ZĐÀ-Ỹ][a-zà-ỹđ]")
+_SENTENCE_BREAK = r"[a-zà-ỹđ0-9]{stops}[\"”’]?\s*[A-ZĐÀ-Ỹ][a-zà-ỹđ]"
+_INNER_SENTENCE_BREAK = re.compile(_SENTENCE_BREAK.format(stops="[.!?…:;]"))
 # Emoji, dingbats, stars and enclosed numbers (⭐ ✔️ ①) and ℠ ™: decoration, not prose.
 # Not every "So" character: ° and ℃ occur in weather reports.
 _PICTOGRAPHS = re.compile("[\u2120\u2122\u2460-\u24ff\u2600-\u27bf\u2b00-\u2bff\U0001f000-\U0001faff]")
@@ -38,7 +39,7 @@ _NAME_WORD = re.compile(r"^(?:[A-ZĐÀ-Ỹ][\wÀ-ỹ'’.-]*|[A-ZĐ]{1,6}\.?)$")
 # Letters Vietnamese uses and other Latin-script languages hardly do: ă â đ ê ô ơ ư and
 # the tone-marked vowels of the Latin Extended Additional block (U+1EA0-U+1EF9).
 # Two sentences in one line; a headline's colon ("Hà Nội: Mưa lớn ...") is not a break.
-_INNER_FULL_STOP = re.compile(r"[a-zà-ỹđ0-9][.!?…][\"”’]?\s*[A-ZĐÀ-Ỹ][a-zà-ỹđ]")
+_INNER_FULL_STOP = re.compile(_SENTENCE_BREAK.format(stops="[.!?…]"))
 # How a headline may end where a sentence would not: a question, an exclamation, a quote.
 _HEADLINE_END = re.compile(r"[?!…\"”’»]$")
 _VIETNAMESE_LETTERS = re.compile("[ăâđêôơưĂÂĐÊÔƠƯ\u1ea0-\u1ef9]")

@@ -365,11 +365,12 @@ def _printed_names(tree: HtmlElement, authors: str | None) -> str | None:
         return authors
     wanted = name_key(authors)
     printed = []
-    for element in tree.iter():
-        if not isinstance(element.tag, str) or element.tag in ("script", "style", "meta", "head", "title"):
+    # Short elements only, filtered by libxml2: the text of every element of a page is quadratic.
+    for element in tree.xpath(f"//body//*[string-length(normalize-space()) <= {PRINTED_NAMES_MAX_CHARS}]"):
+        if element.tag in ("script", "style"):
             continue
         text = _squash(_nfc(element.text_content()))
-        if len(text) <= PRINTED_NAMES_MAX_CHARS and name_key(text) == wanted:
+        if name_key(text) == wanted:
             printed.append(text)
     # The longest: elements that glue their children's texts drop the separator between names.
     return max(printed, key=len) if printed else authors
