@@ -2,25 +2,28 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import logging
 import os
+import re
+import shutil
 import signal
 import sys
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.markup import escape
+from rich.table import Column, Table
 
-from transforms.dates import VIETNAM, parse_moment
+from transforms.dates import parse_moment, utc_now
 from transforms.errors import TinbaiError
 
-FORMATS = ("table", "csv", "json")
+FORMATS = ("table", "csv", "json", "jsonl")
+TABLE_ROWS = 100  # rows a table shows unless --limit says otherwise
 WRITING = ("ingest", "backfill", "reprocess", "serve")
 EXIT_USAGE = 2
 EXIT_FAILED = 1
@@ -119,16 +122,24 @@ def _add_writing_commands(commands, common: argparse.ArgumentParser, writing: ar
 
 
 def _add_reading_commands(commands, common: argparse.ArgumentParser) -> None:
-    query = commands.add_parser("query", parents=[common], help="run a read-only SQL query on the warehouse")
+    output = argparse.ArgumentParser(add_help=False)
+    output.add_argument("--format", choices=FORMATS, default="table",
+                        help="table (fits the terminal), csv, json or jsonl (one object a line); default table")
+    output.add_argument("--limit", type=int, default=None,
+                        help=f"at most this many rows (table default {TABLE_ROWS}; csv, json and jsonl write all)")
+    query = commands.add_parser("query", parents=[common, output], help="run a read-only SQL query on the warehouse")
     query.add_argument("sql", help="one or more SELECT statements; the last one's rows are printed")
-    query.add_argument("--format", choices=FORMATS, default="table")
     query.set_defaults(handler=run_query)
 
-    search = commands.add_parser("search", parents=[common],
-                                 help="full-text search of titles and texts (BM25; accents optional)")
-    search.add_argument("words", help='what to look for, e.g. "chỉ thị 35" or "chi thi 35"')
-    search.add_argument("--limit", type=int, default=10, help="at most this many articles (default 10)")
-    search.add_argument("--format", choices=FORMATS, default="table")
+    search = commands.add_parser("search", parents=[common, output],
+                                 help="full-text search of titles and texts (BM25; phrases, accents optional)")
+    search.add_argument("words", help='what to look for: words (a phrase), "exact words", -left-out;'
+                                      ' e.g. "giá vàng -SJC" or "chi thi 35"')
+    search.add_argument("--site", metavar="NAME", help="only this site: its name in the sources file, else articles.site")
+    search.add_argument("--since", metavar="DATE", help="only articles published on or after DATE")
+    search.add_argument("--until", metavar="DATE", help="only articles published before DATE")
+    search.add_argument("--all-copies", action="store_true",
+                        help="each copy (duplicate) after its article, not one result per cluster")
     search.set_defaults(handler=run_search)
 
     report = commands.add_parser("report", parents=[common], help="print the headline analytics of the warehouse")
@@ -138,6 +149,8 @@ def _add_reading_commands(commands, common: argparse.ArgumentParser) -> None:
     export = commands.add_parser("export", parents=[common], help="write every table as Parquet or CSV files")
     export.add_argument("directory", metavar="DIR", help="folder to write <table>.parquet or <table>.csv into")
     export.add_argument("--format", choices=("parquet", "csv"), default="parquet")
+    export.add_argument("--since", metavar="WHEN",
+                        help="only rows changed since WHEN (a date, an ISO time, or an age: 24h, 7d); views whole")
     export.set_defaults(handler=run_export)
 
 
@@ -327,12 +340,28 @@ def _progress_display(quiet: bool):
 
 
 def _date_option(name: str, value: str | None) -> str | None:
-    """An ISO date or time; without an offset it is Vietnam time."""
+    """An ISO date or time as a flow parameter takes it; without an offset it is Vietnam time."""
+    moment = _moment(name, value)
+    return moment.isoformat() if moment else None
+
+
+def _moment(name: str, value: str | None) -> datetime | None:
     try:
-        moment = parse_moment(name, value)
+        return parse_moment(name, value)
     except ValueError as error:
         raise UsageError(str(error)) from error
-    return moment.isoformat() if moment else None
+
+
+_AGE = re.compile(r"^\s*(\d+)\s*([hd])\s*$", re.IGNORECASE)
+
+
+def _moment_or_age(name: str, value: str | None) -> datetime | None:
+    """A moment as _moment reads it, or an age back from now: "24h", "7d"."""
+    age = _AGE.match(value or "")
+    if age:
+        hours = int(age[1]) * (24 if age[2].lower() == "d" else 1)
+        return utc_now() - timedelta(hours=hours)
+    return _moment(name, value)
 
 
 def print_summary(summary) -> None:
@@ -371,23 +400,35 @@ def _print_counts(heading: str, database: str, rows, reject_reasons: dict[str, i
 
 
 def run_query(args: argparse.Namespace) -> int:
-    from warehouse.queries import run_query as execute
+    from warehouse.queries import streamed_query
 
-    result = execute(args.sql, args.db)
-    _print_rows(result.columns, result.rows, args.format)
+    limit = _limit(args)
+    with streamed_query(args.sql, args.db) as rows:
+        _print_rows(rows, args.format, limit)
     return 0
 
 
 def run_search(args: argparse.Namespace) -> int:
-    from warehouse.search import search
+    from warehouse.output import Rows
+    from warehouse.search import SearchFilters, search
 
-    if args.limit < 1:
-        return _usage("--limit must be at least 1")
-    hits = search(args.words, args.db, limit=args.limit)
-    columns = ["title", "site", "published_at", "score", "snippet"]
-    rows = [(hit.title, hit.site, hit.published_at, round(hit.score, 3), hit.snippet) for hit in hits]
-    _print_rows(columns, rows, args.format)
+    limit = _limit(args) or 10
+    filters = SearchFilters(site=args.site, since=_moment("--since", args.since), until=_moment("--until", args.until))
+    hits = search(args.words, args.db, limit=limit, filters=filters, all_copies=args.all_copies)
+    columns = ["article_id", "title", "site", "published_at", "score", "copies", "url", "snippet"]
+    if args.all_copies:
+        columns.append("copy_of")
+    if args.format == "table":  # a table keeps to the terminal's width: the URL is in csv, json and jsonl
+        columns.remove("url")
+    rows = [tuple(round(hit.score, 3) if name == "score" else getattr(hit, name) for name in columns) for hit in hits]
+    _print_rows(Rows(columns, [rows]), args.format, None)
     return 0
+
+
+def _limit(args: argparse.Namespace) -> int | None:
+    if args.limit is not None and args.limit < 1:
+        raise UsageError("--limit must be at least 1")
+    return args.limit if args.limit is not None or args.format != "table" else TABLE_ROWS
 
 
 def run_report(args: argparse.Namespace) -> int:
@@ -407,7 +448,7 @@ def run_report(args: argparse.Namespace) -> int:
     for section in report.sections:
         table = Table(*section.columns, title=section.title, title_justify="left")
         for row in section.rows:
-            table.add_row(*("" if value is None else str(_plain(value)) for value in row))
+            table.add_row(*(_cell(value) for value in row))
         console.print(table)
     return 0
 
@@ -415,40 +456,76 @@ def run_report(args: argparse.Namespace) -> int:
 def run_export(args: argparse.Namespace) -> int:
     from warehouse.export import export_tables
 
-    exported = export_tables(args.directory, args.format, args.db)
+    since = _moment_or_age("--since", args.since)
+    exported = export_tables(args.directory, args.format, args.db, since=since)
     for item in exported:
-        print(f"{item.table}: {item.rows} rows -> {item.path}")
+        scope = " (whole)" if since is not None and item.whole else ""
+        print(f"{item.table}: {item.rows} rows{scope} -> {item.path}")
     return 0
 
 
-def _print_rows(columns: list[str], rows: list[tuple], output: str) -> None:
-    if output == "csv":
-        writer = csv.writer(sys.stdout)
-        writer.writerow(columns)
-        writer.writerows([[_plain(value) for value in row] for row in rows])
-    elif output == "json":
-        records = [dict(zip(columns, (_plain(value) for value in row))) for row in rows]
-        json.dump(records, sys.stdout, ensure_ascii=False, indent=1)
-        sys.stdout.write("\n")
-    else:
-        table = Table(*columns, show_lines=False)
-        for row in rows:
-            table.add_row(*("" if value is None else str(_plain(value)) for value in row))
-        Console(width=None if sys.stdout.isatty() else 240).print(table)
-        print(f"({len(rows)} rows)")
+def _print_rows(rows, output: str, limit: int | None) -> None:
+    """Rows as csv, json or jsonl, streamed; or the first `limit` as a table that fits the terminal,
+    with the number of rows there were."""
+    from warehouse.output import WRITERS, Rows
+    from warehouse.queries import session_time_zone
+
+    counted = [0]
+    if limit is not None:
+        rows = Rows(rows.columns, _first(rows.batches, limit, counted, count_all=output not in WRITERS))
+    if output in WRITERS:
+        WRITERS[output](rows, sys.stdout)
+        return
+    shown = list(rows)
+    table = Table(*(_column(name, [row[index] for row in shown]) for index, name in enumerate(rows.columns)))
+    for row in shown:
+        table.add_row(*(_cell(value) for value in row))
+    if any(isinstance(value, datetime) for row in shown for value in row):
+        table.caption = f"times in {session_time_zone()}"
+    Console(width=shutil.get_terminal_size((TABLE_WIDTH, 24)).columns).print(table)
+    total = max(counted[0], len(shown))
+    print(f"({total} rows)" if total == len(shown) else f"({total} rows, the first {len(shown)} shown: --limit N for more)")
 
 
-def _plain(value):
-    """JSON/CSV-friendly form of a DuckDB value."""
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(VIETNAM).isoformat()  # news time is Vietnam time
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return f"<{len(bytes(value))} bytes>"
-    return value
+def _first(batches, limit: int, counted: list[int], count_all: bool):
+    """The batches cut at `limit` rows; with `count_all` the rest is read to count every row in counted[0]."""
+    for batch in batches:
+        kept = max(0, min(len(batch), limit - counted[0]))
+        counted[0] += len(batch)
+        if kept:
+            yield batch[:kept]
+        elif not count_all:
+            return
+
+
+# A table cell longer than this is cut (ids and times never are): a row stays readable.
+TABLE_CELL_CHARS = 200
+TABLE_WIDTH = 120  # when the output is no terminal
+TEXT_MIN_WIDTH = 10  # a text column narrower than this is unreadable: the table grows instead
+
+
+def _column(name: str, values: list) -> Column:
+    """Times, numbers and ids are never wrapped or cut; text wraps."""
+    cells = [_cell(value) for value in values]
+    widest = max([len(name), *(len(cell) for cell in cells)])
+    fixed = name == "id" or name.endswith(("_id", "_at", "hash")) or all(
+        isinstance(value, (datetime, date, int, float, Decimal)) for value in values if value is not None)
+    if fixed:
+        return Column(name, no_wrap=True, min_width=widest)
+    return Column(name, overflow="fold", ratio=1, min_width=min(widest, TEXT_MIN_WIDTH))
+
+
+def _cell(value) -> str:
+    """A value as a table shows it: an instant to the minute (or second) in the session's time zone."""
+    from warehouse.output import plain
+
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S" if value.second or value.microsecond else "%Y-%m-%d %H:%M")
+    value = plain(value)
+    if value is None:
+        return ""
+    text = json.dumps(value, ensure_ascii=False) if isinstance(value, (list, dict)) else str(value)
+    return escape(text if len(text) <= TABLE_CELL_CHARS else text[:TABLE_CELL_CHARS - 1] + "…")
 
 
 if __name__ == "__main__":

@@ -343,7 +343,7 @@ def test_the_cli_takes_a_lake_setting(seeded_pair, capsys, monkeypatch):
     assert main(["query", "select count(*) as n from articles", "--db", lake_db, "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out) == [{"n": 7}]
     monkeypatch.setenv("TINBAI_DB", lake_db)
-    assert main(["search", "chi thi 35", "--format", "csv", "--limit", "1"]) == 0
+    assert main(["search", "chỉ thị 35", "--format", "csv", "--limit", "1"]) == 0
     assert "35-CT/TW" in capsys.readouterr().out
     assert main(["query", "select 1", "--db", f"ducklake:{Path(lake_db.removeprefix('ducklake:')).parent}/none.ducklake"]) == 1
     assert "no warehouse at" in capsys.readouterr().err
@@ -518,7 +518,7 @@ def test_a_postgres_catalog_loads_searches_and_reads_sandboxed(postgres, tmp_pat
         refresh_index(con)
     assert counts.loaded == 5 and list((tmp_path / "data").rglob("*.parquet"))
     monkeypatch.delenv(DATA_SETTING)  # the catalog remembers the data folder
-    assert search("chi thi 35", lake)[0].title.count("35-CT/TW") == 1
+    assert search("chỉ thị 35", lake)[0].title.count("35-CT/TW") == 1
     assert run_query("select count(*) from articles", lake).rows == [(5,)]
     with pytest.raises(QueryError, match="postgres_query"):
         run_query("select * from postgres_query('__ducklake_metadata_warehouse', 'select 1')", lake)

@@ -198,9 +198,11 @@ def _settle(con, cluster: Cluster, payloads, new_articles, new_duplicates, count
         if member.canonical_id == member.member_id:  # a stored article loses its place
             _move(con, member.member_id, to_articles=False, run_id=run_id, now=now)
             counts.recanonicalised += 1
+        # Re-linked now: detected_at dates the link, so an export --since carries the new one.
         con.execute(
-            "UPDATE duplicates SET canonical_id = ?, similarity = ?, method = ? WHERE duplicate_id = ?",
-            [canonical_id, verdict.similarity, verdict.method, member.member_id],
+            "UPDATE duplicates SET canonical_id = ?, similarity = ?, method = ?, detected_run_id = ?, detected_at = ?"
+            " WHERE duplicate_id = ?",
+            [canonical_id, verdict.similarity, verdict.method, run_id, now, member.member_id],
         )
 
 

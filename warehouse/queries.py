@@ -4,17 +4,22 @@ from __future__ import annotations
 import json
 import os
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator
 
 import duckdb
 
+from transforms.dates import VIETNAM
 from transforms.errors import TinbaiError
-from warehouse.connection import first_line, load_fts, open_failure, read_only_connection
+from warehouse.connection import first_line, open_failure, read_only_connection
 from warehouse.location import WarehouseError, warehouse_for
 from warehouse.lock import retry_busy
+from warehouse.output import Rows, fetched
 
 SANDBOX = {"enable_external_access": False, "lock_configuration": True}
+TIMEZONE_SETTING = "TINBAI_TIMEZONE"  # the time zone of every read-only session
+DEFAULT_TIMEZONE = VIETNAM.tzname(None)  # news time is Vietnam time
 # EXPLAIN, its options, and whatever comments come first: what follows must be a SELECT,
 # since EXPLAIN ANALYZE runs the statement it explains.
 _EXPLAIN = re.compile(r"^(?:\s+|--[^\n]*|/\*.*?\*/)*EXPLAIN(?:\s+ANALY[SZ]E\b|\s*\([^)]*\))?", re.IGNORECASE | re.DOTALL)
@@ -33,6 +38,12 @@ _REFUSED_FUNCTION = re.compile(
 
 class QueryError(TinbaiError, ValueError):
     """The SQL was refused or failed; the message is one line for the user."""
+
+
+def site_key(alias: str) -> str:
+    """What `--site NAME` matches in every command: the sources file's site a member was
+    fetched for, else (a file, or a page fetched for no site) the outlet's name."""
+    return f"coalesce({alias}.sources_site, {alias}.site)"
 
 
 @dataclass(frozen=True)
@@ -98,6 +109,8 @@ def open_read_only(
 ) -> duckdb.DuckDBPyConnection:
     """A connection that can neither write the warehouse nor touch other files, nor change settings.
 
+    Its time zone is Vietnam's (TINBAI_TIMEZONE to change it), set before the settings are
+    locked: date functions, casts and the instants it returns are in Vietnam time.
     `extensions` loads what a caller needs (the fts extension) before the doors close. A
     DuckLake is attached READ_ONLY; only its data folder stays readable (DuckLake reads its
     Parquet files through DuckDB's file system, so it is added to allowed_directories).
@@ -105,20 +118,57 @@ def open_read_only(
     warehouse = warehouse_for(db)
     if not warehouse.exists():
         raise WarehouseError(f"no warehouse at {warehouse} (run 'tinbai ingest' first, or pass --db)")
+    zone = session_time_zone()
+
+    def prepare(con: duckdb.DuckDBPyConnection) -> None:
+        set_time_zone(con, zone)
+        if extensions:
+            extensions(con)
+
     try:
-        return retry_busy(lambda: read_only_connection(warehouse, SANDBOX, extensions))
+        return retry_busy(lambda: read_only_connection(warehouse, SANDBOX, prepare))
     except duckdb.Error as error:
         raise WarehouseError(open_failure(warehouse, error)) from error
 
 
-def run_query(sql: str, db: str | os.PathLike | None = None) -> QueryResult:
+def session_time_zone() -> str:
+    return os.environ.get(TIMEZONE_SETTING) or DEFAULT_TIMEZONE
+
+
+def set_time_zone(con: duckdb.DuckDBPyConnection, zone: str) -> None:
+    # SET takes no prepared parameter: the name is checked against the zones ICU knows first.
+    if not con.execute("SELECT count(*) FROM pg_timezone_names() WHERE name = ?", [zone]).fetchone()[0]:
+        raise WarehouseError(f"{TIMEZONE_SETTING}={zone!r} is not a time zone (e.g. Asia/Ho_Chi_Minh, UTC)")
+    con.execute(f"SET TimeZone = '{zone}'")
+
+
+@contextmanager
+def streamed_query(sql: str, db: str | os.PathLike | None = None) -> Iterator[Rows]:
+    """The rows of the last statement, fetched in batches while the connection is open."""
+    from warehouse.search import prepare_search_session  # (warehouse.search reads through this module)
+
     check_read_only(sql)
-    con = open_read_only(db, extensions=load_fts)  # so analysts can rank with match_bm25 too
+    con = open_read_only(db, extensions=prepare_search_session)  # so analysts can rank with search_hits()
     try:
-        cursor = con.execute(sql)
-        columns = [column[0] for column in cursor.description or []]
-        return QueryResult(columns, cursor.fetchall())
-    except duckdb.Error as error:
-        raise QueryError(first_line(error)) from error
+        try:
+            cursor = con.execute(sql)
+        except duckdb.Error as error:
+            raise QueryError(first_line(error)) from error
+        yield _errors_as_query_errors(fetched(cursor))
     finally:
         con.close()
+
+
+def _errors_as_query_errors(rows: Rows) -> Rows:
+    def batches():
+        try:
+            yield from rows.batches
+        except duckdb.Error as error:
+            raise QueryError(first_line(error)) from error
+
+    return Rows(rows.columns, batches())
+
+
+def run_query(sql: str, db: str | os.PathLike | None = None) -> QueryResult:
+    with streamed_query(sql, db) as rows:
+        return QueryResult(rows.columns, list(rows))

@@ -15,6 +15,7 @@ import pyarrow as pa
 from transforms.models import HttpFacts, Processed, RawDocument
 from warehouse.arrow import registered
 from warehouse.loader import store_enrichment
+from warehouse.queries import site_key
 
 # Columns compared to decide whether a rebuilt member changed.
 COMPARED = ("title", "text", "author", "published_at", "date_precision", "original_source", "views", "url", "site",
@@ -56,7 +57,7 @@ def select_batch(con: duckdb.DuckDBPyConnection, selection: Selection, after: st
         conditions.append("m.published_at < ?")
         parameters.append(selection.until)
     if selection.site is not None:  # the sources file's site; a member fetched for none, by its outlet name
-        conditions.append("coalesce(m.sources_site, m.site) = ?")
+        conditions.append(f"{site_key('m')} = ?")
         parameters.append(selection.site)
     if selection.outdated_only:  # a format or rules file without current versions is rebuilt too
         conditions.append(
