@@ -144,6 +144,9 @@ def _add_reading_commands(commands, common: argparse.ArgumentParser) -> None:
 
     report = commands.add_parser("report", parents=[common], help="print the headline analytics of the warehouse")
     report.add_argument("--format", choices=("table", "markdown"), default="table")
+    report.add_argument("--since", metavar="WHEN",
+                        help="also what arrived since WHEN (a date, an ISO time, or an age: 24h, 7d): per site,"
+                             " new stories, cited documents and people; sites that fell by half are flagged")
     report.set_defaults(handler=run_report)
 
     export = commands.add_parser("export", parents=[common], help="write every table as Parquet or CSV files")
@@ -435,9 +438,10 @@ def run_report(args: argparse.Namespace) -> int:
     from warehouse.queries import open_read_only
     from warehouse.report import headline_report, report_markdown
 
+    since = _moment_or_age("--since", args.since)
     con = open_read_only(args.db)
     try:
-        report = headline_report(con)
+        report = headline_report(con, since=since)
     finally:
         con.close()
     if args.format == "markdown":

@@ -219,3 +219,39 @@ def test_a_printed_dateline_gives_the_time_when_nothing_is_declared(printed, exp
                 f'<article><span class="post-time">{printed}</span><p>{LONG}</p><p>{MORE}</p></article>')
     found = parsed(html, url=None)
     assert (found.published_at, found.date_precision) == (expected, "minute")
+
+
+def test_a_caption_block_under_or_after_a_picture_is_not_text_but_a_paragraph_with_a_picture_is():
+    html = page('<meta property="og:title" content="Hà Nội tổng kết công tác phòng chống thiên tai">',
+                f"<article><p>{LONG}</p>"
+                f'<div align="center"><span style="font-style: italic;"><img src="a.jpg"><br>Lãnh đạo thành phố'
+                f' tại hội nghị<br><br><img src="b.jpg"><br>Toàn cảnh hội nghị</span></div>'
+                f'<div><img src="c.jpg"></div><div style="TEXT-ALIGN: center"><em>Người dân dọn bùn sau lũ</em></div>'
+                f'<p><img src="d.jpg"> {MORE}</p></article>')
+    lines = parsed(html).lines
+    assert lines == [LONG, MORE]
+
+
+@pytest.mark.parametrize("byline, author", [
+    ('<h1>Hà Nội tổng kết công tác phòng chống thiên tai</h1><p class="post-meta">Hạ Trắng</p>', "Hạ Trắng"),
+    ('<div align="right"><strong>Hà Anh</strong></div>', "Hà Anh"),  # the end signature, right-aligned
+    ('<p style="text-align: right;">Theo <em>VietQ.vn</em></p>', None),  # a source, not an author
+])
+def test_a_byline_under_the_headline_or_right_aligned_at_the_end_is_the_author(byline, author):
+    headline, _, rest = byline.partition("</h1>")
+    before, after = (headline + "</h1>" + rest, "") if rest else ("", byline)
+    html = page('<meta property="og:title" content="Hà Nội tổng kết công tác phòng chống thiên tai">',
+                f"<article>{before}<p>{LONG}</p><p>{MORE}</p>{after}</article>")
+    assert parsed(html).author == author
+    [result] = transform_batch([RawDocument("https://baothu.vn/tin/mot.html", html.encode(), datetime.now(timezone.utc))])
+    assert result.article.author == author
+    assert result.article.original_source == ("VietQ.vn" if "VietQ" in byline else None)
+
+
+def test_a_printed_time_after_the_byline_in_one_row_is_read():
+    html = page('<meta property="article:published_time" content="2026-03-07">',
+                f'<div class="author-share"><a class="author">Nguyên Minh</a><span class="post-time"> - 07/03/2026 08:47'
+                f"</span></div><article><p>{LONG}</p><p>{MORE}</p></article>")
+    found = parsed(html)
+    assert (found.published_at, found.date_precision) == (datetime(2026, 3, 7, 8, 47, tzinfo=VIETNAM), "minute")
+    assert found.author == "Nguyên Minh"
