@@ -24,6 +24,7 @@ from transforms.errors import TinbaiError
 
 FORMATS = ("table", "csv", "json", "jsonl")
 TABLE_ROWS = 100  # rows a table shows unless --limit says otherwise
+SEARCH_RESULTS = 10
 WRITING = ("ingest", "backfill", "reprocess", "serve")
 EXIT_USAGE = 2
 EXIT_FAILED = 1
@@ -126,7 +127,8 @@ def _add_reading_commands(commands, common: argparse.ArgumentParser) -> None:
     output.add_argument("--format", choices=FORMATS, default="table",
                         help="table (fits the terminal), csv, json or jsonl (one object a line); default table")
     output.add_argument("--limit", type=int, default=None,
-                        help=f"at most this many rows (table default {TABLE_ROWS}; csv, json and jsonl write all)")
+                        help=f"at most this many rows (query: table {TABLE_ROWS}, csv/json/jsonl all;"
+                             f" search: {SEARCH_RESULTS} results)")
     query = commands.add_parser("query", parents=[common, output], help="run a read-only SQL query on the warehouse")
     query.add_argument("sql", help="one or more SELECT statements; the last one's rows are printed")
     query.set_defaults(handler=run_query)
@@ -415,7 +417,8 @@ def run_search(args: argparse.Namespace) -> int:
     from warehouse.output import Rows
     from warehouse.search import SearchFilters, search
 
-    limit = _limit(args) or 10
+    _limit(args)  # checked as for query; a search shows SEARCH_RESULTS unless told
+    limit = args.limit or SEARCH_RESULTS
     filters = SearchFilters(site=args.site, since=_moment("--since", args.since), until=_moment("--until", args.until))
     hits = search(args.words, args.db, limit=limit, filters=filters, all_copies=args.all_copies)
     columns = ["article_id", "title", "site", "published_at", "score", "copies", "url", "snippet"]
