@@ -14,15 +14,15 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
-CORPUS = PROJECT.parent / "shared" / "corpora" / "baomoi" / "baomoi_21448.jsonl.gz"
 TINBAI = PROJECT / ".venv" / "bin" / "tinbai"
 PYTHON = PROJECT / ".venv" / "bin" / "python"
 GOAL_SECONDS, GOAL_MB = 3.0, 200
+
+from search import corpus_warehouse  # noqa: E402  (bench/search.py: the baomoi warehouse)
 
 
 def listing(rows: int) -> str:
@@ -47,12 +47,9 @@ def main() -> int:
     parser.add_argument("--db", help="an existing warehouse (default: load the baomoi corpus into a new one)")
     parser.add_argument("--rows", type=int, default=100_000)
     args = parser.parse_args()
-    db = Path(args.db) if args.db else Path(tempfile.mkdtemp()) / "output.duckdb"
-    if not args.db:
-        if not CORPUS.exists():
-            print(f"{CORPUS} is missing", file=sys.stderr)
-            return 1
-        subprocess.run([str(TINBAI), "ingest", str(CORPUS), "--db", str(db)], check=True, stdout=subprocess.DEVNULL)
+    db = corpus_warehouse(args.db, "output")
+    if db is None:
+        return 1
     sql = listing(args.rows)
     bare = ("import duckdb, sys; con = duckdb.connect(sys.argv[1], read_only=True);"
             " print(len(con.execute(sys.argv[2]).fetchall()))")

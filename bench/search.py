@@ -37,6 +37,19 @@ QUERIES = ["chỉ thị 35", "giá xăng", "Bộ Chính trị", "bão số 1", "
 REPEATS = 5
 
 
+def corpus_warehouse(given: str | None, name: str) -> Path | None:
+    """The warehouse given, else a fresh one with the baomoi corpus loaded (`tinbai ingest`); None without the corpus."""
+    if given:
+        return Path(given)
+    if not CORPUS.exists():
+        print(f"{CORPUS} is missing", file=sys.stderr)
+        return None
+    db = Path(tempfile.mkdtemp()) / f"{name}.duckdb"
+    subprocess.run([str(PROJECT / ".venv" / "bin" / "tinbai"), "ingest", str(CORPUS), "--db", str(db)], check=True,
+                   stdout=subprocess.DEVNULL)
+    return db
+
+
 def timed(function, *args):
     started = time.perf_counter()
     result = function(*args)
@@ -47,13 +60,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", help="an existing warehouse (default: load the baomoi corpus into a new one)")
     args = parser.parse_args()
-    db = Path(args.db) if args.db else Path(tempfile.mkdtemp()) / "search.duckdb"
-    if not args.db:
-        if not CORPUS.exists():
-            print(f"{CORPUS} is missing", file=sys.stderr)
-            return 1
-        subprocess.run([str(PROJECT / ".venv" / "bin" / "tinbai"), "ingest", str(CORPUS), "--db", str(db)], check=True,
-                       stdout=subprocess.DEVNULL)
+    db = corpus_warehouse(args.db, "search")
+    if db is None:
+        return 1
     precision(db)
     with opened(db) as con:
         con.execute("DELETE FROM search_corpus")

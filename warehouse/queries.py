@@ -46,6 +46,17 @@ def site_key(alias: str) -> str:
     return f"coalesce({alias}.sources_site, {alias}.site)"
 
 
+def published_and_site(alias: str, since, until, site: str | None) -> tuple[list[str], list]:
+    """SQL conditions (and their parameters) for --since, --until (on published_at) and --site."""
+    conditions, parameters = [], []
+    for condition, value in ((f"{alias}.published_at >= ?", since), (f"{alias}.published_at < ?", until),
+                             (f"{site_key(alias)} = ?", site)):
+        if value is not None:
+            conditions.append(condition)
+            parameters.append(value)
+    return conditions, parameters
+
+
 @dataclass(frozen=True)
 class QueryResult:
     columns: list[str]

@@ -15,7 +15,7 @@ import pyarrow as pa
 from transforms.models import HttpFacts, Processed, RawDocument
 from warehouse.arrow import registered
 from warehouse.loader import store_enrichment
-from warehouse.queries import site_key
+from warehouse.queries import published_and_site
 
 # Columns compared to decide whether a rebuilt member changed.
 COMPARED = ("title", "text", "author", "published_at", "date_precision", "original_source", "views", "url", "site",
@@ -49,16 +49,9 @@ class Selection:
 
 def select_batch(con: duckdb.DuckDBPyConnection, selection: Selection, after: str, limit: int) -> list[RawDocument]:
     """The next `limit` members after source `after` (keyset order), as raw documents to transform again."""
-    conditions, parameters = ["m.source > ?"], [after]
-    if selection.since is not None:
-        conditions.append("m.published_at >= ?")
-        parameters.append(selection.since)
-    if selection.until is not None:
-        conditions.append("m.published_at < ?")
-        parameters.append(selection.until)
-    if selection.site is not None:  # the sources file's site; a member fetched for none, by its outlet name
-        conditions.append(f"{site_key('m')} = ?")
-        parameters.append(selection.site)
+    conditions, parameters = published_and_site("m", selection.since, selection.until, selection.site)
+    conditions.insert(0, "m.source > ?")
+    parameters.insert(0, after)
     if selection.outdated_only:  # a format or rules file without current versions is rebuilt too
         conditions.append(
             "(v.format IS NULL OR m.extractor_version IS DISTINCT FROM v.extractor"
