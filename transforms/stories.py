@@ -86,7 +86,8 @@ def assign_stories(new: list[StoryArticle], known: list[StoryArticle],
         return [], {}
     known, new = sorted(known, key=lambda a: a.moment), sorted(new, key=lambda a: a.moment)
     pool = known + new
-    vectorizer = TfidfVectorizer(analyzer=_terms, sublinear_tf=True, max_df=0.5 if len(pool) > 20 else 1.0)
+    vectorizer = TfidfVectorizer(analyzer=_terms, sublinear_tf=True, min_df=MIN_DF if len(pool) > 20 else 1,
+                                 max_df=0.5 if len(pool) > 20 else 1.0)
     matrix = vectorizer.fit_transform([f"{a.title}\n{a.text[:settings.lead_chars]}" for a in pool])
     moments = np.array([a.moment.timestamp() for a in pool])
     window = settings.window.total_seconds()
@@ -119,6 +120,7 @@ def assign_stories(new: list[StoryArticle], known: list[StoryArticle],
     return assignments, _top_terms(matrix, vectorizer, story, touched, settings.top_terms)
 
 
+MIN_DF = 2
 CHUNK = 256  # new articles compared at once: one sparse product per chunk against its window
 
 
