@@ -62,6 +62,9 @@ def main() -> int:
     db = corpus_warehouse(args.db, "stories")
     if db is None:
         return 1
+    if not PAIRS.exists():
+        print(f"{PAIRS} is missing: the labelled pairs are not in yet", file=sys.stderr)
+        return 1
     pairs = json.loads(PAIRS.read_text(encoding="utf-8"))["pairs"]
     every = articles(db)
     default = StorySettings().threshold
