@@ -10,7 +10,7 @@ import pytest
 from conftest import rows
 from flows.ingest import ingest
 from transforms.dates import VIETNAM
-from transforms.stories import StoryArticle, assign_stories
+from transforms.stories import StoryArticle, StorySettings, assign_stories
 
 FIRE = [
     ("Báo Một", "Cháy lớn tại chợ Phùng Khoang, hàng trăm ki-ốt bị thiêu rụi",
@@ -52,7 +52,7 @@ def test_reports_of_one_event_join_other_events_and_a_daily_series_do_not():
     assert story["o0"] not in {story["x0"], story["w0"], story["w1"]}
     assert "phùng khoang" in terms["x0"]
     joined = {a.article_id: a.similarity for a in assignments}
-    assert joined["x0"] is None and joined["x1"] >= 0.35
+    assert joined["x0"] is None and joined["x1"] >= StorySettings().threshold
 
 
 def test_a_story_keeps_its_id_and_new_reports_join_it():
