@@ -484,9 +484,11 @@ def _print_rows(rows, output: str, limit: int | None) -> None:
         WRITERS[output](rows, sys.stdout)
         return
     shown = list(rows)
-    table = Table(*(_column(name, [row[index] for row in shown]) for index, name in enumerate(rows.columns)))
-    for row in shown:
-        table.add_row(*(_cell(value) for value in row))
+    cells = [[_cell(value) for value in row] for row in shown]
+    table = Table(*(_column(name, [row[index] for row in shown], [row[index] for row in cells])
+                    for index, name in enumerate(rows.columns)))
+    for row in cells:
+        table.add_row(*row)
     if any(isinstance(value, datetime) for row in shown for value in row):
         table.caption = f"times in {session_time_zone()}"
     Console(width=shutil.get_terminal_size((TABLE_WIDTH, 24)).columns).print(table)
@@ -511,9 +513,8 @@ TABLE_WIDTH = 120  # when the output is no terminal
 TEXT_MIN_WIDTH = 10  # a text column narrower than this is unreadable: the table grows instead
 
 
-def _column(name: str, values: list) -> Column:
-    """Times, numbers and ids are never wrapped or cut; text wraps."""
-    cells = [_cell(value) for value in values]
+def _column(name: str, values: list, cells: list[str]) -> Column:
+    """Times, numbers and ids are never wrapped or cut; text wraps. `cells`: the values as shown."""
     widest = max([len(name), *(len(cell) for cell in cells)])
     fixed = name == "id" or name.endswith(("_id", "_at", "hash")) or all(
         isinstance(value, (datetime, date, int, float, Decimal)) for value in values if value is not None)

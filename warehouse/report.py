@@ -114,17 +114,17 @@ def _site_drops(con, since: datetime | None) -> Section:
     if start is None:
         return Section(title, columns, [])
     return _section(con, title, columns, f"""
-        WITH health AS (SELECT * FROM site_health WHERE day >= ?::DATE - {BASELINE_DAYS}),
-        last_day AS (SELECT greatest(max(day), ?::DATE) AS day FROM health),
+        WITH health AS (SELECT * FROM site_health WHERE day >= $start::DATE - {BASELINE_DAYS}),
+        last_day AS (SELECT greatest(max(day), $start::DATE) AS day FROM health),
         windowed AS (
             SELECT site,
-                   sum(articles + duplicates) FILTER (WHERE day >= ?::DATE)
-                       / (date_diff('day', ?::DATE, (SELECT day FROM last_day)) + 1) AS per_day,
-                   sum(articles + duplicates) FILTER (WHERE day < ?::DATE) / {BASELINE_DAYS} AS per_day_before,
-                   median(median_chars) FILTER (WHERE day >= ?::DATE) AS chars,
-                   median(median_chars) FILTER (WHERE day < ?::DATE) AS chars_before,
-                   avg(with_author) FILTER (WHERE day >= ?::DATE) AS with_author,
-                   avg(with_time) FILTER (WHERE day >= ?::DATE) AS with_time
+                   sum(articles + duplicates) FILTER (WHERE day >= $start::DATE)
+                       / (date_diff('day', $start::DATE, (SELECT day FROM last_day)) + 1) AS per_day,
+                   sum(articles + duplicates) FILTER (WHERE day < $start::DATE) / {BASELINE_DAYS} AS per_day_before,
+                   median(median_chars) FILTER (WHERE day >= $start::DATE) AS chars,
+                   median(median_chars) FILTER (WHERE day < $start::DATE) AS chars_before,
+                   avg(with_author) FILTER (WHERE day >= $start::DATE) AS with_author,
+                   avg(with_time) FILTER (WHERE day >= $start::DATE) AS with_time
             FROM health GROUP BY site)
         SELECT site, round(coalesce(per_day, 0), 1), round(per_day_before, 1), chars::INTEGER, chars_before::INTEGER,
                round(with_author, 2), round(with_time, 2)
@@ -132,14 +132,14 @@ def _site_drops(con, since: datetime | None) -> Section:
         WHERE per_day_before > 0
           AND (coalesce(per_day, 0) < {DROP_SHARE} * per_day_before OR chars < {DROP_SHARE} * chars_before)
         ORDER BY per_day_before DESC, site
-        """, [start] * 9)
+        """, {"start": start})
 
 
 def _vietnam(moment: datetime) -> str:
     return moment.astimezone(VIETNAM).strftime("%Y-%m-%d %H:%M")
 
 
-def _section(con, title: str, columns: tuple[str, ...], sql: str, parameters: list) -> Section:
+def _section(con, title: str, columns: tuple[str, ...], sql: str, parameters: list | dict) -> Section:
     return Section(title, columns, con.execute(sql, parameters).fetchall())
 
 

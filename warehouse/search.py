@@ -241,14 +241,10 @@ def _terms_bm25(terms: int) -> str:
     lengths are the folded text's characters."""
     if not terms:
         return "0"
-    sums = []
-    for index in range(terms):
-        df = f"(count(*) FILTER (WHERE tf{index} > 0) OVER ())"
-        sums.append(
-            f"log(((corpus.n - {df}) + 0.5) / ({df} + 0.5) + 1) * ((tf{index} * ({BM25_K1} + 1))"
-            f" / (tf{index} + {BM25_K1} * ((1 - {BM25_B}) + {BM25_B} * (chars / corpus.avg_chars))))"
-        )
-    return "(" + " + ".join(sums) + ")"
+    return "(" + " + ".join(
+        _bm25(f"tf{index}", f"(count(*) FILTER (WHERE tf{index} > 0) OVER ())", "corpus.n", "chars", "corpus.avg_chars")
+        for index in range(terms)) + ")"
+
 
 
 def _has_accents(words: tuple[str, ...]) -> bool:
@@ -307,6 +303,12 @@ def _tokens(column: str) -> str:
     return f"string_split_regex(regexp_replace({column}, '{_SEPARATORS}', ' ', 'g'), '\\s+')"
 
 
+def _bm25(tf: str, df: str, n: str, length: str, average: str) -> str:
+    """SQL: one term's BM25 as fts's `match_bm25` computes it (k1, b, log idf), from SQL expressions."""
+    return (f"log((({n} - {df}) + 0.5) / ({df} + 0.5) + 1) * (({tf} * ({BM25_K1} + 1))"
+            f" / ({tf} + {BM25_K1} * ((1 - {BM25_B}) + {BM25_B} * ({length} / {average}))))")
+
+
 # (article_id, score) of the articles holding every one of the folded words of the one
 # parameter: fts's index on a DuckDB file, tinbai's postings on a DuckLake, with fts's formula.
 _QUERY_TERMS = f"(SELECT DISTINCT term FROM (SELECT unnest({_tokens('?')}) AS term) WHERE term <> '')"
@@ -316,8 +318,7 @@ _FTS_BM25 = f"""
     tf AS (SELECT t.docid, t.termid, count(*) AS tf FROM {_FTS}.terms t JOIN qt USING (termid) GROUP BY ALL),
     stats AS (SELECT num_docs AS n, avgdl FROM {_FTS}.stats)
     SELECT d.name AS article_id,
-           sum(log((((stats.n - qt.df) + 0.5) / (qt.df + 0.5)) + 1)
-               * ((tf.tf * ({BM25_K1} + 1)) / (tf.tf + ({BM25_K1} * ((1 - {BM25_B}) + ({BM25_B} * (d.len / stats.avgdl))))))) AS score
+           sum({_bm25("tf.tf", "qt.df", "stats.n", "d.len", "stats.avgdl")}) AS score
     FROM tf JOIN qt USING (termid) JOIN {_FTS}.docs d USING (docid), stats
     GROUP BY d.name
     HAVING count(*) = (SELECT count(*) FROM q)
@@ -328,8 +329,7 @@ _LAKE_BM25 = f"""
     hits AS (SELECT p.article_id, p.term, p.tf FROM {LAKE_INDEX}.postings p JOIN q USING (term)),
     df AS (SELECT term, count(*) AS df FROM hits GROUP BY term)
     SELECT h.article_id,
-           sum(log((((stats.n - df.df) + 0.5) / (df.df + 0.5)) + 1)
-               * ((h.tf * ({BM25_K1} + 1)) / (h.tf + ({BM25_K1} * ((1 - {BM25_B}) + ({BM25_B} * (d.len / stats.avgdl))))))) AS score
+           sum({_bm25("h.tf", "df.df", "stats.n", "d.len", "stats.avgdl")}) AS score
     FROM hits h JOIN df USING (term) JOIN {LAKE_INDEX}.docs d USING (article_id), stats
     GROUP BY h.article_id
     HAVING count(DISTINCT h.term) = (SELECT count(*) FROM q)
