@@ -108,7 +108,7 @@ def assign_stories(new: list[StoryArticle], known: list[StoryArticle],
         ])
         sims = (matrix[chunk] @ matrix[columns].T).toarray()
         for row, index in enumerate(chunk):
-            usable = ((columns < first_new) | (columns < index)) & (np.abs(moments[columns] - moments[index]) <= window)
+            usable = (columns < index) & (np.abs(moments[columns] - moments[index]) <= window)  # assigned, in the window
             above = np.flatnonzero(usable & (sims[row] >= settings.threshold))
             best, similarity = None, None
             for position in above[np.argsort(-sims[row][above])]:
