@@ -25,7 +25,7 @@ from transforms.errors import TinbaiError
 FORMATS = ("table", "csv", "json", "jsonl")
 TABLE_ROWS = 100  # rows a table shows unless --limit says otherwise
 SEARCH_RESULTS = 10
-WRITING = ("ingest", "backfill", "reprocess", "serve")
+WRITING = ("ingest", "backfill", "revisit", "reprocess", "serve")
 EXIT_USAGE = 2
 EXIT_FAILED = 1
 
@@ -95,6 +95,18 @@ def _add_writing_commands(commands, common: argparse.ArgumentParser, writing: ar
     backfill.add_argument("--site", action="append", default=[], metavar="NAME",
                           help="only this site of the sources file (repeatable)")
     backfill.set_defaults(handler=run_backfill)
+
+    revisit = commands.add_parser(
+        "revisit", parents=[common, writing],
+        help="check stored web pages again for edits and takedowns (1 h, 6 h, 1 d, 3 d, 7 d after first seen)",
+    )
+    revisit.add_argument("--sources", metavar="FILE",
+                         help="only the pages of this sources file's sites, fetched with its settings and rules files")
+    revisit.add_argument("--all", dest="all_recent", action="store_true",
+                         help="check every page first seen in the last 7 days now, whatever its schedule")
+    revisit.add_argument("--allow-private", action="store_true",
+                         help="allow private, loopback and link-local addresses (never cloud metadata)")
+    revisit.set_defaults(handler=run_revisit)
 
     reprocess = commands.add_parser(
         "reprocess", parents=[common, writing],
@@ -238,6 +250,19 @@ def run_backfill(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_revisit(args: argparse.Namespace) -> int:
+    _prepare_writing(args, args.sources)
+    from flows.ingest import DEFAULT_BATCH_SIZE, revisit
+
+    summary = _run_flow(
+        args, revisit, db=args.db, sources=args.sources, all_recent=args.all_recent, allow_private=args.allow_private,
+        batch_size=args.batch_size or DEFAULT_BATCH_SIZE, workers=args.workers, runner=args.runner,
+        dask_address=args.dask_address,
+    )
+    print_summary(summary)
+    return 0
+
+
 def run_reprocess(args: argparse.Namespace) -> int:
     since, until = _date_option("--since", args.since), _date_option("--until", args.until)
     _prepare_writing(args, args.sources)
@@ -370,16 +395,23 @@ def _moment_or_age(name: str, value: str | None) -> datetime | None:
 
 
 def print_summary(summary) -> None:
+    revisiting = summary.flow == "revisit"
     optional = (
         ("failed recently, not asked yet", summary.skipped_not_due),
         ("skipped, host too slow", summary.skipped_slow_host),
         ("days without an archive page", summary.no_archive),
     )
+    changes = (
+        ("edited (new versions)", summary.revised),
+        ("taken down", summary.removed),
+        ("restored", summary.restored),
+    )
     _print_counts(f"tinbai {summary.flow}: run {summary.run_id}", summary.database, (
-        ("web URLs discovered", summary.discovered),
+        ("pages due for a check" if revisiting else "web URLs discovered", summary.discovered),
         ("read (new or changed)", summary.read),
         ("unchanged, skipped", summary.unchanged),
         *((label, value) for label, value in optional if value),
+        *((label, value) for label, value in changes if value or revisiting),
         ("articles loaded", summary.loaded),
         ("duplicates", summary.duplicates),
         ("rejected", summary.rejected),

@@ -27,16 +27,20 @@ from flows.parallel import RunnerSettings
 from flows.runs import RunCounts, batch_done, transform_task, transforming, writing_run
 from sources.files import find_inputs, iter_documents
 from sources.web import (
-    FailureBackoff, FetchedArchive, NoArchive, NotModified, WebPlan, WebReport, backs_off, web_documents,
+    FailureBackoff, FetchedArchive, NoArchive, NotModified, StoredPageCheck, WebPlan, WebReport, backs_off,
+    web_documents,
 )
 from transforms.clean import load_cleaning_rules
 from transforms.dates import parse_moment, utc_now
 from transforms.models import Processed, RawDocument, Reject
+from transforms.revisions import Takedown
+from transforms.urls import site_of
 from warehouse.connection import opened
 from warehouse.location import resolve_path
 from warehouse.clusters import BatchCounts
 from warehouse.fetch_state import FetchFailure, FetchFailureUpdate, fetch_states, urls_not_due
 from warehouse.loader import known_documents, load_batch
+from warehouse.revisions import pages_to_revisit
 
 # Documents per batch: one load transaction each. Measured on the 21,448 baomoi articles
 # (flow time / peak RSS of the main process): 500 -> 50.8 s, 1000 -> 35.9 s / 0.65 GB,
@@ -55,19 +59,23 @@ class RunSummary(RunCounts):
     skipped_slow_host: int = 0  # not asked: their host was too slow too often this run
     no_archive: int = 0  # archive days that have no archive page
     refused_private: int = 0  # URLs refused because they resolve to private addresses
+    revised: int = 0  # stored articles whose text or title changed (a new version)
+    removed: int = 0  # stored pages found taken down
+    restored: int = 0  # taken-down pages back
     reject_reasons: dict[str, int] = field(default_factory=dict)
 
 
 @task(name="load-batch", cache_policy=NO_CACHE)
 def load_task(
     db: str, run_id: str, results: list[Processed], read_rejects: list[Reject], seen_at: datetime,
-    not_modified: list[NotModified], failures: FetchFailureUpdate,
+    not_modified: list[NotModified], failures: FetchFailureUpdate, unchanged: list[RawDocument],
+    takedowns: list[Takedown],
 ) -> BatchCounts:
     with opened(db) as con:
         return load_batch(
             con, run_id, results, read_rejects, seen_at,
             not_modified=[(item.source, item.fetched_at) for item in not_modified if item.fetched_at is not None],
-            failures=failures,
+            failures=failures, unchanged=unchanged, takedowns=takedowns,
         )
 
 
@@ -177,7 +185,7 @@ def _load_inputs(
                     not_due = lambda keys: _with_connection(run.database, urls_not_due, keys, utc_now())  # noqa: E731
                     stream = chain(stream, web_documents(plan, fetcher, states, report, not_due))
                 _run_batches(stream, batch_size, transformer, run.database, run.run_id, run.seen_at, summary, logger)
-                summary.discovered = report.discovered
+                summary.discovered = len(plan.checks) if plan.revisit else report.discovered
                 summary.skipped_not_due = report.skipped_not_due
                 summary.skipped_slow_host = report.skipped_slow_host
                 summary.no_archive = report.no_archive
@@ -187,14 +195,57 @@ def _load_inputs(
     return summary
 
 
-def _web_plan(urls, feeds, sitemaps, sources, sites, since, until, refetch, backfilling: bool = False) -> WebPlan:
-    since_moment, until_moment = parse_moment("since", since), parse_moment("until", until)
+@flow(name="revisit", log_prints=False)
+def revisit(
+    db: str | None = None,
+    sources: str | None = None,
+    all_recent: bool = False,
+    allow_private: bool = False,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    workers: int = 0,
+    runner: str | None = None,
+    dask_address: str | None = None,
+) -> RunSummary:
+    """Check stored pages again for edits and takedowns, each on its decaying schedule
+    (1 h, 6 h, 1 day, 3 days and 7 days after it was first seen: transforms.revisions), with
+    conditional GETs, so an unchanged page costs a 304.
+
+    A changed text or title becomes a new row of `article_versions` (and the article is
+    rebuilt); a page that answers 404/410/451 or redirects to its site's home or a section
+    page opens a `takedowns` row, closed when it answers with the article again.
+    all_recent checks every page first seen in the last 7 days now, due or not; sources
+    limits the checks to that file's sites (and fetches with its settings and rules files).
+    """
+    parameters = {"sources": sources, "all_recent": all_recent, "allow_private": allow_private, "batch_size": batch_size}
+
+    def plan() -> WebPlan:
+        config = _sources_config(sources, None)
+        with opened(str(resolve_path(db))) as con:
+            pages = pages_to_revisit(con, utc_now(), every_recent=all_recent)
+        if config is not None:
+            hosts = {key for site in config.sites for key in site.site_keys}
+            pages = [page for page in pages if (site_of(page.url) or "") in hosts]
+        return WebPlan(sources=config, revisit=True,
+                       checks=tuple(StoredPageCheck(page.url, page.rules_file, page.sources_site) for page in pages))
+
+    return _load_inputs("revisit", parameters, [], plan, db, batch_size,
+                        lambda: RunnerSettings.resolve(runner, dask_address, workers), allow_private)
+
+
+def _sources_config(sources: str | None, sites: list[str] | None) -> SourcesConfig | None:
+    """The sources file (only the named sites), its sites' rules files checked now rather than in a worker."""
     config = load_sources(Path(sources)) if sources else None
     if config is not None and sites:
         config = _only_sites(config, sites)
     for site in config.sites if config else ():
         if site.rules is not None:
-            load_cleaning_rules(site.rules)  # a malformed rule file fails the run now, not in a worker
+            load_cleaning_rules(site.rules)
+    return config
+
+
+def _web_plan(urls, feeds, sitemaps, sources, sites, since, until, refetch, backfilling: bool = False) -> WebPlan:
+    since_moment, until_moment = parse_moment("since", since), parse_moment("until", until)
+    config = _sources_config(sources, sites)
     return WebPlan(
         urls=tuple(urls or ()), feeds=tuple(feeds or ()), sitemaps=tuple(sitemaps or ()), sources=config,
         since=since_moment, until=until_moment,
@@ -221,30 +272,37 @@ def _run_batches(stream, batch_size, transformer, database, run_id, seen_at, sum
     for number, batch in enumerate(_batches(stream, batch_size), start=1):
         documents = [item for item in batch if isinstance(item, RawDocument)]
         new_documents = _unseen(database, documents)
+        new_ids = {document.document_id for document in new_documents}
+        # Fetched again with the bytes stored: not transformed, but their fetch state and version move on.
+        fetched_again = [d for d in documents if d.document_id not in new_ids and d.http]
         unchanged = len(documents) - len(new_documents) + sum(isinstance(item, NotModified) for item in batch)
         summary.unchanged += unchanged
         summary.read += len(new_documents)
         transformed = transform_task.submit(quote(new_documents), transformer) if new_documents else None
         if pending:
             _load_pending(pending, database, run_id, seen_at, summary, logger)
-        pending = (number, batch, len(new_documents), transformed)
+        pending = (number, batch, len(new_documents), transformed, fetched_again)
     if pending:
         _load_pending(pending, database, run_id, seen_at, summary, logger)
 
 
 def _load_pending(pending, database: str, run_id: str, seen_at: datetime, summary: RunSummary, logger) -> None:
-    number, batch, new_count, transformed = pending
+    number, batch, new_count, transformed, fetched_again = pending
     results = transformed.result() if transformed is not None else []
     read_rejects = [item for item in batch if isinstance(item, Reject)]
     not_modified = [item for item in batch if isinstance(item, NotModified)]
+    takedowns = [item for item in batch if isinstance(item, Takedown)]
     counts = load_task(database, run_id, quote(results), quote(read_rejects), seen_at, quote(not_modified),
-                       quote(_fetch_failures(batch, read_rejects)))
+                       quote(_fetch_failures(batch, read_rejects)), quote(fetched_again), quote(takedowns))
     _record_rejects(summary, read_rejects + [r.reject for r in results if r.reject])
     summary.loaded += counts.loaded
     summary.duplicates += counts.duplicates
     summary.exact_duplicates += counts.exact
     summary.near_duplicates += counts.near
-    batch_done("ingest", number, len(batch))
+    summary.revised += counts.revised
+    summary.removed += counts.removed
+    summary.restored += counts.restored
+    batch_done(summary.flow, number, len(batch))
     logger.info(
         "batch %d: %d inputs, %d new, %d loaded, %d duplicates (%d exact, %d near), %d rejected,"
         " %d clusters re-canonicalised",

@@ -9,6 +9,7 @@ Deployments, from the sources file (see docs/sources.example.toml):
     ingest/ingest-sources        every site; on [schedules] ingest, else only when started by hand
     ingest/site-<name>           one site, on its own `schedule`
     backfill/backfill-sources    never scheduled: started by hand with since and until
+    revisit/revisit-sources      on [schedules] revisit, else only when started by hand
     reprocess/reprocess-nightly  on [schedules] reprocess
 """
 from __future__ import annotations
@@ -21,7 +22,7 @@ from prefect.settings import get_current_settings
 
 from transforms.errors import TinbaiError
 from sources.config import ConfigError, SourcesConfig
-from flows.ingest import backfill, ingest
+from flows.ingest import backfill, ingest, revisit
 from warehouse.location import resolve_path
 
 TAGS = ["tinbai"]
@@ -52,6 +53,12 @@ def deployments(config: SourcesConfig, db: str | None, *, allow_private: bool = 
     built.append(backfill.to_deployment(
         name="backfill-sources", parameters={"sources": sources, "db": database, **fetching}, tags=TAGS,
         description=f"What the sitemaps of {sources} list for a period (give since and until) into {database}.",
+    ))
+    built.append(revisit.to_deployment(
+        name="revisit-sources",
+        schedules=_schedules(config, "schedules: 'revisit'", config.schedules.revisit),
+        parameters={"sources": sources, "db": database, **fetching}, tags=TAGS,
+        description=f"Stored pages of {sources} in {database} checked again for edits and takedowns.",
     ))
     for site in config.sites:
         if site.schedule:

@@ -17,6 +17,7 @@ TOML (see docs/sources.example.toml):
     [schedules]                     # optional: what `tinbai serve` runs, and when
     timezone = "Asia/Ho_Chi_Minh"   # the default; every cron string is read in it
     ingest = "0 * * * *"            # every site of the file
+    revisit = "30 * * * *"          # stored pages checked again for edits and takedowns
     reprocess = "30 2 * * *"        # the warehouse, with the current transforms
 
 Every mistake is a ConfigError with a one-line message naming the file, the line when it
@@ -54,7 +55,7 @@ FETCH_KEYS = {
 }
 DEFAULTS_KEYS = ("rate_limit_seconds", "user_agent", *FETCH_KEYS)
 SITE_KEYS = ("name", "feeds", "sitemaps", "archives", "rate_limit_seconds", "rules", "schedule")
-SCHEDULES_KEYS = ("timezone", "ingest", "reprocess")
+SCHEDULES_KEYS = ("timezone", "ingest", "revisit", "reprocess")
 TOP_KEYS = ("defaults", "site", "schedules")
 # The newsroom's clock: "0 6 * * *" means six in the morning in Hà Nội, not in UTC.
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
@@ -110,6 +111,7 @@ class Schedules:
     timezone: str = DEFAULT_TIMEZONE
     ingest: str | None = None
     reprocess: str | None = None
+    revisit: str | None = None  # hourly suits its checkpoints (1 h, 6 h, 1 d, 3 d, 7 d after first seen)
 
 
 @dataclass(frozen=True)
@@ -266,7 +268,8 @@ class _Checker:
             self._fail(f"schedules: 'timezone' must be an IANA time zone name (e.g. \"{DEFAULT_TIMEZONE}\"), "
                        f"not {timezone!r}", self._key_line("timezone", table))
         return Schedules(timezone, self._cron(schedules, "ingest", "schedules: ", table),
-                         self._cron(schedules, "reprocess", "schedules: ", table))
+                         self._cron(schedules, "reprocess", "schedules: ", table),
+                         self._cron(schedules, "revisit", "schedules: ", table))
 
     def _site(self, index: int, site: dict, default_rate: float) -> Site:
         table = ("site", index)

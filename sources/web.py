@@ -14,7 +14,17 @@ from sources.discover import archive_pages, discover_archives, discover_articles
 from sources.fetch import FetchRequest, Fetcher, FetchResult, canonical_url, clean_url
 from sources.guard import url_refusal
 from transforms.models import HttpFacts, RawDocument, Reject
+from transforms.revisions import Takedown, takedown_reason
 from transforms.urls import site_of
+
+
+@dataclass(frozen=True)
+class StoredPageCheck:
+    """A stored page to check again (a revisit), with what its stored version was cleaned with."""
+
+    url: str
+    rules_file: str | None = None
+    sources_site: str | None = None
 
 
 @dataclass(frozen=True)
@@ -30,8 +40,14 @@ class WebPlan:
     refetch: bool = False  # also fetch discovered URLs the warehouse already holds
     keep_undated: bool = True  # sitemap entries without lastmod (a backfill asks for dated ones only)
     read_archives: bool = False  # the sites' daily archive pages for [since, until) (backfills)
+    # A revisit: only `checks`, stored pages checked again conditionally, are fetched; nothing
+    # is discovered (the sources file, if any, gives the fetch settings and the sites' rules files).
+    revisit: bool = False
+    checks: tuple[StoredPageCheck, ...] = ()
 
     def __bool__(self) -> bool:
+        if self.revisit:
+            return bool(self.checks)
         return bool(self.urls or self.feeds or self.sitemaps or self.sources)
 
 
@@ -94,23 +110,25 @@ def backs_off(reason: str) -> bool:
 
 def web_documents(
     plan: WebPlan, fetcher: Fetcher, states: StateLookup, report: WebReport, not_due: NotDueLookup = lambda urls: set(),
-) -> Iterator[RawDocument | Reject | NotModified | NoArchive | FetchedArchive]:
+) -> Iterator[RawDocument | Reject | NotModified | NoArchive | FetchedArchive | Takedown]:
     """Discover, then fetch; every outcome is yielded, nothing raises for a bad URL or a bad page.
 
     URLs that failed recently (not_due) are not asked again until their back-off has
     passed, unless plan.refetch.
     """
-    if plan.refetch:
+    if plan.refetch or plan.revisit:
         not_due = lambda urls: set()  # noqa: E731
     feeds, sitemaps, archives = list(plan.feeds), list(plan.sitemaps), []
     sites_by_key: dict[str, Site] = {}
     if plan.sources is not None:
         for site in plan.sources.sites:
-            feeds += site.feeds
-            sitemaps += site.sitemaps
-            archives += site.archives
+            if not plan.revisit:
+                feeds += site.feeds
+                sitemaps += site.sitemaps
+                archives += site.archives
             sites_by_key.update((key, site) for key in site.site_keys)
-    explicit: list[str] = []
+    checks = {canonical_url(check.url): check for check in plan.checks}
+    explicit: list[str] = [check.url for check in plan.checks]
     for url in plan.urls:
         refusal = url_refusal(url, allow_private=True)  # scheme and syntax here; addresses when fetched
         if refusal:
@@ -137,7 +155,8 @@ def web_documents(
         yield from (FetchedArchive(canonical_url(page)) for page in listed.pages_read)
         discovered += [item.url for item in listed.urls]
     report.discovered = len(discovered)
-    requests = list(_requests(explicit, discovered, plan.refetch, states, report, not_due))
+    stored: set[str] = set()
+    requests = list(_requests(explicit, discovered, plan.refetch, states, report, not_due, stored))
     for item in requests:
         if isinstance(item, NotModified):
             yield item
@@ -146,13 +165,13 @@ def web_documents(
         if result.skipped:  # not a reject: asked again next run
             report.skipped_slow_host += 1
             continue
-        yield _outcome(result, sites_by_key)
+        yield _outcome(result, sites_by_key, result.canonical_url in stored, checks.get(result.canonical_url))
 
 
 def _requests(explicit: list[str], discovered: list[str], refetch: bool, states: StateLookup, report: WebReport,
-              not_due: NotDueLookup):
+              not_due: NotDueLookup, stored_keys: set[str]):
     """Conditional requests for what the warehouse has seen; discovered URLs it holds are skipped unless refetch,
-    and URLs that failed recently until their back-off has passed."""
+    and URLs that failed recently until their back-off has passed. The URLs the warehouse holds go into stored_keys."""
     order: dict[str, tuple[str, bool]] = {}
     for url, named in [(u, True) for u in explicit] + [(u, False) for u in discovered]:
         key = canonical_url(url)
@@ -165,15 +184,25 @@ def _requests(explicit: list[str], discovered: list[str], refetch: bool, states:
             report.skipped_not_due += 1
             continue
         etag, modified, stored = known.get(key, (None, None, False))
+        if stored:
+            stored_keys.add(key)
         if stored and not named and not refetch:
             yield NotModified(key, None)
             continue
         yield FetchRequest(url, etag=etag, last_modified=modified)
 
 
-def _outcome(result: FetchResult, sites_by_key: dict[str, Site]) -> RawDocument | Reject | NotModified:
+def _outcome(result: FetchResult, sites_by_key: dict[str, Site], stored: bool,
+             check: StoredPageCheck | None) -> RawDocument | Reject | NotModified | Takedown:
+    """What one fetch gave. A stored page that is gone (404/410/451, or a redirect to the home
+    or a section page) is a takedown; a new URL that redirects there is no article."""
+    gone = takedown_reason(result.url, result.status, result.final_url)
+    if gone and stored:
+        return Takedown(result.canonical_url, gone, result.status, result.final_url, result.fetched_at)
     if result.reject_reason is not None:
         return Reject(result.canonical_url, "fetch", result.reject_reason)
+    if gone:
+        return Reject(result.canonical_url, "fetch", f"no article: {gone}")
     if result.not_modified:
         return NotModified(result.canonical_url, result.fetched_at)
     http = HttpFacts(
@@ -181,7 +210,11 @@ def _outcome(result: FetchResult, sites_by_key: dict[str, Site]) -> RawDocument 
         charset=result.charset, etag=result.etag, last_modified=result.last_modified,
     )
     site = sites_by_key.get(site_of(result.canonical_url) or "")
+    if site is not None:
+        rules_file, sources_site = (str(site.rules) if site.rules else None), site.name
+    else:  # a check without the sources file: cleaned as its stored version was
+        rules_file, sources_site = (check.rules_file, check.sources_site) if check else (None, None)
     return RawDocument(
         source=result.canonical_url, content=result.body or b"", received_at=result.fetched_at, http=http,
-        rules_file=str(site.rules) if site and site.rules else None, sources_site=site.name if site else None,
+        rules_file=rules_file, sources_site=sources_site,
     )

@@ -89,7 +89,8 @@ def test_report_and_its_markdown(seeded):
     titles = [section.title for section in report.sections]
     assert titles[:4] == ["Articles per month (last 12; undated apart)", "Top 10 sites", "Top 10 cited documents",
                           "Top 10 people"]
-    assert len(titles) == 5 and titles[4].startswith("Sites that fell by half against their 14 days before")
+    assert len(titles) == 6 and titles[4].startswith("Sites that fell by half against their 14 days before")
+    assert titles[5].startswith("Taken down") and report.sections[5].rows == [] and report.totals["taken down"] == 0
     assert report.totals["undated"] == 2 and ("(undated)", 2) in [row[:2] for row in report.sections[0].rows]
     markdown = report_markdown(report)
     assert "| month | articles | sites | duplicates |" in markdown and "| 2019-12-01 | 1 |" in markdown

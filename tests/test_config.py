@@ -53,7 +53,7 @@ def test_the_documented_example_loads():
     assert vnexpress.feeds[0] == "https://vnexpress.net/rss/tin-moi-nhat.rss" and vnexpress.rate_limit_seconds == 2.0
     assert config.site("tuoitre").rate_limit_seconds == 1.0  # the default
     assert config.site("nhandan").feeds == () and config.site("nhandan").schedule == "@hourly"
-    assert config.schedules == Schedules("Asia/Ho_Chi_Minh", ingest="0 * * * *", reprocess="30 2 * * *")
+    assert config.schedules == Schedules("Asia/Ho_Chi_Minh", ingest="0 * * * *", reprocess="30 2 * * *", revisit="30 * * * *")
     assert config.host_intervals()["vnexpress.net"] == 2.0 and config.host_intervals()["www.vietnamplus.vn"] == 1.5
     settings = config.fetch_settings(workers=2)
     assert (settings.user_agent, settings.host_interval, settings.workers) == (USER_AGENT, 1.0, 2)
@@ -176,7 +176,7 @@ def test_the_schedules_table(tmp_path):
     ('timezone = "Europe/Paris"', 'timezone = "../../etc/passwd"',
      "sources.toml:18: schedules: 'timezone' must be an IANA time zone name"),
     ('reprocess = "30 2 * * 1-5"', 'reprocess = "30 2 * * 1-5"\nnightly = "0 3 * * *"',
-     "sources.toml:21: schedules: unknown key 'nightly' (known keys: timezone, ingest, reprocess)"),
+     "sources.toml:21: schedules: unknown key 'nightly' (known keys: timezone, ingest, revisit, reprocess)"),
     ('reprocess = "30 2 * * 1-5"', 'reproces = "30 2 * * 1-5"',
      "sources.toml:20: schedules: unknown key 'reproces' (did you mean 'reprocess'?)"),
     # Below a [[site]] the key belongs to that site: TOML has no way back to the top level.

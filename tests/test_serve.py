@@ -58,10 +58,10 @@ def test_deployments_from_the_sources_file(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     sources = write_sources(tmp_path, SOURCES)
     built = by_name(deployments(load_sources(sources), "warehouse/tinbai.duckdb"))
-    assert list(built) == ["ingest-sources", "backfill-sources", "site-vnexpress"]  # nhandan has no schedule of its own
+    assert list(built) == ["ingest-sources", "backfill-sources", "revisit-sources", "site-vnexpress"]  # nhandan has no schedule of its own
     database = str(tmp_path / "warehouse" / "tinbai.duckdb")  # relative to where serve started
     everything, vnexpress = built["ingest-sources"], built["site-vnexpress"]
-    assert everything.flow_name == vnexpress.flow_name == "ingest"
+    assert everything.flow_name == vnexpress.flow_name == "ingest" and built["revisit-sources"].flow_name == "revisit"
     assert crons(everything) == [("0 * * * *", "Asia/Ho_Chi_Minh")]
     assert crons(vnexpress) == [("*/30 * * * *", "Asia/Ho_Chi_Minh")]
     assert everything.parameters == {"sources": str(sources), "db": database}
@@ -74,13 +74,21 @@ def test_without_schedules_ingest_sources_waits_for_manual_runs(tmp_path, monkey
     monkeypatch.setenv("TINBAI_DB", str(tmp_path / "env.duckdb"))
     text = SOURCES.replace('[schedules]\ningest = "0 * * * *"\n', '[schedules]\ntimezone = "UTC"\n')
     built = by_name(deployments(load_sources(write_sources(tmp_path, text)), None, allow_private=True))
-    assert list(built) == ["ingest-sources", "backfill-sources", "site-vnexpress"]
-    assert built["ingest-sources"].schedules == [] == built["backfill-sources"].schedules
+    assert list(built) == ["ingest-sources", "backfill-sources", "revisit-sources", "site-vnexpress"]
+    assert built["ingest-sources"].schedules == [] == built["backfill-sources"].schedules == built["revisit-sources"].schedules
     assert built["backfill-sources"].flow_name == "backfill"  # since and until come with each manual run
     assert crons(built["site-vnexpress"]) == [("*/30 * * * *", "UTC")]
     for deployment in built.values():
         assert deployment.parameters["db"] == str(tmp_path / "env.duckdb")  # $TINBAI_DB, as the flow would
         assert deployment.parameters["allow_private"] is True
+
+
+def test_the_hourly_revisit_deployment(tmp_path):
+    text = SOURCES.replace('ingest = "0 * * * *"', 'ingest = "0 * * * *"\nrevisit = "30 * * * *"')
+    db = tmp_path / "tinbai.duckdb"
+    hourly = by_name(deployments(load_sources(write_sources(tmp_path, text)), str(db)))["revisit-sources"]
+    assert crons(hourly) == [("30 * * * *", "Asia/Ho_Chi_Minh")]
+    assert hourly.parameters == {"sources": str((tmp_path / "sources.toml").resolve()), "db": str(db)}
 
 
 def test_the_nightly_reprocess_deployment(tmp_path):

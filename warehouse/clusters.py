@@ -38,6 +38,9 @@ class BatchCounts:
     near: int = 0
     rejected: int = 0
     recanonicalised: int = 0  # stored clusters whose canonical changed
+    revised: int = 0  # sources whose text or title changed (a new entry in article_versions)
+    removed: int = 0  # stored pages found taken down
+    restored: int = 0  # taken-down pages back
 
 
 def article_id_for(source: str) -> str:

@@ -45,6 +45,8 @@ CHANGED_SINCE = {
     "runs": "started_at >= $since OR finished_at >= $since",
     "fetch_state": "last_fetched_at >= $since",
     "fetch_failures": "last_failed_at >= $since",
+    "article_versions": "last_seen_at >= $since",
+    "takedowns": "removed_at >= $since OR restored_at >= $since",
     "job_progress": "finished_at >= $since",
     "schema_migrations": "applied_at >= $since",
 }

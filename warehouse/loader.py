@@ -11,10 +11,12 @@ import duckdb
 import pyarrow as pa
 
 from transforms.dates import utc_now
-from transforms.models import Processed, Reject
+from transforms.models import Processed, RawDocument, Reject
+from transforms.revisions import Takedown
 from warehouse.arrow import TIMESTAMP, insert_rows, registered
 from warehouse.clusters import BatchCounts, article_id_for, settle_clusters
 from warehouse.fetch_state import FetchFailureUpdate, record_fetch_failures, record_fetches
+from warehouse.revisions import mark_seen, record_restorations, record_takedowns, record_versions
 from warehouse.transaction import transaction
 
 RAW_COLUMNS = {
@@ -57,18 +59,29 @@ def load_batch(
     seen_at: datetime | None = None,
     not_modified: list[tuple[str, datetime]] = (),
     failures: FetchFailureUpdate | None = None,
+    unchanged: list[RawDocument] = (),
+    takedowns: list[Takedown] = (),
 ) -> BatchCounts:
     """Load one batch in one transaction: raw documents, rejects, and articles deduplicated against the warehouse.
 
     not_modified: (URL, time) of 304 answers, whose fetch state is brought up to date;
-    failures: the batch's fetch failures and successes, for the per-URL back-off.
+    failures: the batch's fetch failures and successes, for the per-URL back-off;
+    unchanged: documents fetched again with the bytes stored (their fetch state and version are current);
+    takedowns: stored pages found gone.
     """
+    fetched_again = [document for document in unchanged if document.http is not None]
+    answered = list(not_modified) + [(document.source, document.received_at) for document in fetched_again]
     with transaction(con):
-        record_fetches(con, [], not_modified)
+        record_fetches(con, fetched_again, not_modified)
         if failures is not None:
             record_fetch_failures(con, failures.failed, failures.succeeded, failures.first_wait_seconds,
                                   failures.max_wait_seconds)
-        return load_articles(con, run_id, results, list(read_rejects), seen_at or utc_now())
+        counts = load_articles(con, run_id, results, list(read_rejects), seen_at or utc_now())
+        mark_seen(con, answered)
+        counts.removed = record_takedowns(con, list(takedowns), run_id)
+        counts.restored = record_restorations(con, answered + [
+            (r.document.source, r.document.received_at) for r in results if r.article is not None and r.document.http])
+        return counts
 
 
 def load_articles(
@@ -97,6 +110,7 @@ def load_articles(
         return counts
     settle_clusters(con, fresh, run_id, seen_at, now, counts)
     store_enrichment(con, fresh)
+    counts.revised = record_versions(con, fresh, run_id, rebuilt=not record_fetch)
     return counts
 
 

@@ -41,14 +41,16 @@ def headline_report(con: duckdb.DuckDBPyConnection, top: int = TOP, months: int 
 
     Months, days and windows are Vietnam time: the views say so, and `timezone()` here.
     """
-    articles, duplicates, rejects, sites, undated = con.execute(
+    articles, duplicates, rejects, sites, undated, gone, edited = con.execute(
         "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM duplicates), (SELECT count(*) FROM rejects),"
-        " (SELECT count(DISTINCT site) FROM articles), (SELECT count(*) FROM articles WHERE published_at IS NULL)"
+        " (SELECT count(DISTINCT site) FROM articles), (SELECT count(*) FROM articles WHERE published_at IS NULL),"
+        " (SELECT count(DISTINCT source) FROM takedowns WHERE restored_at IS NULL),"
+        " (SELECT count(DISTINCT source) FROM article_versions WHERE version > 1)"
     ).fetchone()
     inputs = articles + duplicates
     totals = {
         "articles": articles, "undated": undated, "duplicates": duplicates, "rejects": rejects, "sites": sites,
-        "duplicate rate": f"{duplicates / inputs:.1%}" if inputs else "n/a",
+        "duplicate rate": f"{duplicates / inputs:.1%}" if inputs else "n/a", "edited": edited, "taken down": gone,
     }
     sections = [
         _section(con, f"Articles per month (last {months}; undated apart)", ("month", "articles", "sites", "duplicates"),
@@ -65,7 +67,21 @@ def headline_report(con: duckdb.DuckDBPyConnection, top: int = TOP, months: int 
             "SELECT count(*) FROM articles WHERE first_seen_at >= ?", [since]).fetchone()[0]
         sections += _window_sections(con, since, top)
     sections.append(_site_drops(con, since))
+    sections.append(_taken_down(con, top, since))
     return Report(totals, sections)
+
+
+def _taken_down(con, top: int, since: datetime | None) -> Section:
+    """Pages still gone (latest first): the warehouse keeps their last text, this says it is no longer online."""
+    when = f" since {_vietnam(since)}" if since is not None else ""
+    return _section(con, f"Taken down{when} (still gone; the last text seen is kept)",
+                    ("article_id", "title", "site", "published_at", "removed_at", "reason"),
+                    "WITH members AS (SELECT article_id, source, title, site, published_at FROM articles"
+                    "  UNION ALL SELECT duplicate_id, source, title, site, published_at FROM duplicates)"
+                    " SELECT m.article_id, m.title, m.site, m.published_at, t.removed_at, t.reason"
+                    " FROM takedowns t JOIN members m USING (source)"
+                    " WHERE t.restored_at IS NULL AND t.removed_at >= coalesce(?, '-infinity'::TIMESTAMPTZ)"
+                    " ORDER BY t.removed_at DESC, m.article_id LIMIT ?", [since, top])
 
 
 def _window_sections(con, since: datetime, top: int) -> list[Section]:
