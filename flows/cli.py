@@ -158,6 +158,10 @@ def _add_reading_commands(commands, common: argparse.ArgumentParser) -> None:
 
     report = commands.add_parser("report", parents=[common], help="print the headline analytics of the warehouse")
     report.add_argument("--format", choices=("table", "markdown"), default="table")
+    report.add_argument("--html", metavar="FILE",
+                        help="write one self-contained page of charts (works offline) to FILE instead: articles per"
+                             " day per site, copy rates, top stories, documents and people over time, site health;"
+                             " the period is --since to now, else the last 30 days that have articles")
     report.add_argument("--since", metavar="WHEN",
                         help="also what arrived since WHEN (a date, an ISO time, or an age: 24h, 7d): per site,"
                              " new stories, cited documents and people; sites that fell by half are flagged")
@@ -476,6 +480,8 @@ def run_report(args: argparse.Namespace) -> int:
     since = _moment_or_age("--since", args.since)
     con = open_read_only(args.db)
     try:
+        if args.html:
+            return _write_page(con, since, Path(args.html))
         report = headline_report(con, since=since)
     finally:
         con.close()
@@ -489,6 +495,18 @@ def run_report(args: argparse.Namespace) -> int:
         for row in section.rows:
             table.add_row(*(_cell(value) for value in row))
         console.print(table)
+    return 0
+
+
+def _write_page(con, since: datetime | None, path: Path) -> int:
+    from warehouse.report_page import report_page
+
+    page = report_page(con, since=since)
+    try:
+        path.write_text(page, encoding="utf-8")
+    except OSError as error:
+        raise TinbaiError(f"cannot write {path}: {error.strerror or error}") from None
+    print(f"report: {path} ({len(page.encode('utf-8')) // 1024} KiB, self-contained)")
     return 0
 
 
