@@ -31,6 +31,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
 from transforms.enrich import Enrichment, enrich, load_enrich_rules  # noqa: E402
+from transforms.people import group_positions  # noqa: E402
 
 SHARED = Path(os.environ.get("TINBAI_SHARED", PROJECT.parent / "shared"))
 CORPUS = SHARED / "corpora" / "baomoi" / "baomoi_21448.jsonl.gz"
@@ -81,6 +82,13 @@ def print_counts(results: dict[str, Enrichment], seconds: list[float]) -> None:
     print(f"people: {len(people)} mentions in {sum(1 for r in results.values() if r.people)} articles, "
           f"{len({person.name for person in people})} distinct names, "
           f"{sum(1 for person in people if person.position)} with a position")
+    positions: dict[str, Counter] = {}
+    for person in people:
+        positions.setdefault(person.name, Counter())[person.position] += 1
+    heads = load_enrich_rules().position_before
+    apart = {name: len(set(group_positions(dict(counts), heads).values())) for name, counts in positions.items()}
+    print(f"people told apart (transforms/people.py): {sum(1 for n in apart.values() if n > 1)} names held by more"
+          f" than one person, {sum(apart.values())} people under {len(apart)} names")
     print("top 10 people with a position (name, position):")
     for (name, position), count in names.most_common(10):
         print(f"  {count:5}  {name} — {position}")
@@ -93,7 +101,8 @@ def print_precision(results: dict[str, Enrichment]) -> None:
         figures = []
         for kind, title in (("ref", "refs"), ("person", "people")):
             labels = [row["label"] for row in rows if row["sample"] == sample and row["kind"] == kind]
-            figures.append(f"{title} {sum(labels)}/{len(labels)} = {sum(labels) / len(labels):.3f}")
+            if labels:  # a sample may label one kind only
+                figures.append(f"{title} {sum(labels)}/{len(labels)} = {sum(labels) / len(labels):.3f}")
         print(f"  {sample}: " + ", ".join(figures))
     print("precision of the current rules on the labelled items they still extract the same way:")
     for kind, title in (("ref", "document refs"), ("person", "people")):

@@ -30,6 +30,7 @@ from warehouse.runs import finish_run, mark_interrupted_runs, start_run
 from warehouse.lock import writer_lock
 from warehouse.report import headline_report, report_markdown
 from warehouse.search import refresh_index
+from warehouse.people import refresh_people
 from warehouse.stories import refresh_stories
 
 
@@ -144,9 +145,11 @@ def writing_run(db: str | None, flow: str, parameters: dict, summary: RunCounts)
                 finish_run(con, run_id, status, summary.counts(), message)
                 reindexed = refresh_index(con)
                 storied = refresh_stories(con, run_id)
+                named = refresh_people(con)
                 report = headline_report(con)
             logger.info("search index: %d articles new, changed or removed", reindexed)
             logger.info("stories: %d articles given one", storied)
+            logger.info("people: the namesakes of %d names told apart", named)
             _publish(report_markdown(report, title=f"tinbai warehouse after {flow} run {run_id}"), logger)
 
 

@@ -7,12 +7,14 @@ import re
 import shutil
 import subprocess
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 import plotly.offline
 import pytest
 
-from conftest import PROJECT, raw, run_tinbai
+from conftest import PROJECT, run_tinbai
+from transforms.models import RawDocument
 from transforms.pipeline import transform_batch
 from warehouse.connection import opened
 from warehouse.loader import load_batch
@@ -39,7 +41,8 @@ def page_html(site: str, published: str, title: str) -> bytes:
 @pytest.fixture
 def small_warehouse(tmp_path) -> Path:
     db = tmp_path / "page.duckdb"
-    documents = [raw(f"{source}", page_html(site, published, title)) for source, site, published, title in ARTICLES]
+    documents = [RawDocument(source, page_html(site, published, title), datetime.now(timezone.utc))
+                 for source, site, published, title in ARTICLES]
     with opened(str(db)) as con:
         load_batch(con, "run-1", transform_batch(documents))
         refresh_stories(con, "run-1")

@@ -103,20 +103,26 @@ def _window_sections(con, since: datetime, top: int) -> list[Section]:
     ]
 
 
+# Counts are per story: a story's several write-ups (and their copies, which are not in
+# `articles`) count once, so a document every outlet reported on one day is one event.
+_STORY = "coalesce(a.story_id, a.article_id)"
+
+
 def _cited(con, title: str, top: int, since: datetime | None) -> Section:
-    return _section(con, title, ("document", "kind", "articles"),
-                    "SELECT r.code, any_value(r.kind), count(DISTINCT r.article_id) AS n FROM document_refs r"
-                    " JOIN articles a USING (article_id) WHERE a.first_seen_at >= coalesce(?, '-infinity'::TIMESTAMPTZ)"
+    return _section(con, title, ("document", "kind", "stories", "articles"),
+                    f"SELECT r.code, any_value(r.kind), count(DISTINCT {_STORY}) AS n, count(DISTINCT r.article_id)"
+                    " FROM document_refs r JOIN articles a USING (article_id)"
+                    " WHERE a.first_seen_at >= coalesce(?, '-infinity'::TIMESTAMPTZ)"
                     " GROUP BY r.code ORDER BY n DESC, r.code LIMIT ?", [since, top])
 
 
 def _people(con, title: str, top: int, since: datetime | None) -> Section:
-    return _section(con, title, ("name", "articles", "latest position"),
-                    "SELECT p.name, count(DISTINCT p.article_id) AS n,"
+    return _section(con, title, ("person", "stories", "articles", "latest position"),
+                    f"SELECT coalesce(p.person, p.name) AS who, count(DISTINCT {_STORY}) AS n, count(DISTINCT p.article_id),"
                     " arg_max(p.position, coalesce(a.published_at, a.first_seen_at)) FILTER (WHERE p.position IS NOT NULL)"
                     " FROM people p JOIN articles a USING (article_id)"
                     " WHERE a.first_seen_at >= coalesce(?, '-infinity'::TIMESTAMPTZ)"
-                    " GROUP BY p.name ORDER BY n DESC, p.name LIMIT ?", [since, top])
+                    " GROUP BY who ORDER BY n DESC, who LIMIT ?", [since, top])
 
 
 def _site_drops(con, since: datetime | None) -> Section:

@@ -86,7 +86,8 @@ def report_page(con: duckdb.DuckDBPyConnection, since: datetime | None = None, d
                    "SELECT r.code AS series, p.day, p.story FROM period p JOIN document_refs r ON r.article_id = p.article_id"),
         _over_time(con, window, "People over time",
                    "Stories naming each of the most named people, per day.",
-                   "SELECT n.name AS series, p.day, p.story FROM period p JOIN people n ON n.article_id = p.article_id"),
+                   "SELECT coalesce(n.person, n.name) AS series, p.day, p.story"
+                   " FROM period p JOIN people n ON n.article_id = p.article_id"),
         _site_health(con, _health_days(con, since, days)),
     ]
     taken_down = next((s for s in summary.sections if s.title.startswith("Taken down")), None)
