@@ -41,6 +41,10 @@ class StorySettings:
     # the rest is background that articles on one topic share.
     lead_chars: int = 1200
     top_terms: int = 6
+    # Terms in more than this share of the pool's articles are left out. Measured on the
+    # labelled pairs at threshold 0.40: 0.5 -> precision 0.910, recall 0.706; 0.1 -> 0.924 /
+    # 0.678; 0.05 -> 0.921 / 0.650; the lower shares cut the comparing time by only 15-25%.
+    max_df: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -90,7 +94,7 @@ def assign_stories(new: list[StoryArticle], known: list[StoryArticle],
     known, new = sorted(known, key=lambda a: a.moment), sorted(new, key=lambda a: a.moment)
     pool = known + new
     vectorizer = TfidfVectorizer(analyzer=_terms, sublinear_tf=True, min_df=MIN_DF if len(pool) > 20 else 1,
-                                 max_df=0.5 if len(pool) > 20 else 1.0)
+                                 max_df=settings.max_df if len(pool) > 20 else 1.0)
     matrix = vectorizer.fit_transform([f"{a.title}\n{a.text[:settings.lead_chars]}" for a in pool])
     moments = np.array([a.moment.timestamp() for a in pool])
     window = settings.window.total_seconds()
@@ -106,7 +110,8 @@ def assign_stories(new: list[StoryArticle], known: list[StoryArticle],
             np.arange(np.searchsorted(moments[:first_new], low), np.searchsorted(moments[:first_new], high, "right")),
             np.arange(first_new + np.searchsorted(moments[first_new:], low), chunk[-1] + 1),
         ])
-        sims = (matrix[chunk] @ matrix[columns].T).toarray()
+        # window @ chunk.T: scipy converts the right operand to rows, and the chunk is the small one
+        sims = (matrix[columns] @ matrix[chunk].T).T.toarray()
         for row, index in enumerate(chunk):
             usable = (columns < index) & (np.abs(moments[columns] - moments[index]) <= window)  # assigned, in the window
             above = np.flatnonzero(usable & (sims[row] >= settings.threshold))
