@@ -16,7 +16,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+import numpy as np
 from rapidfuzz import fuzz
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 
 @dataclass(frozen=True)
@@ -75,21 +78,15 @@ def group_positions(positions: dict[str | None, int], heads: re.Pattern,
     """
     posts = {position: split_posts(position, heads) for position in positions if position}
     specific = sorted((p for p in posts if any(post.body for post in posts[p])), key=lambda p: (-positions[p], p))
-    parent = {position: position for position in specific}
-
-    def root(position: str) -> str:
-        while parent[position] != position:
-            parent[position] = parent[parent[position]]
-            position = parent[position]
-        return position
-
-    for index, first in enumerate(specific):
-        for second in specific[index + 1:]:
-            if root(first) != root(second) and _same_person(posts[first], posts[second], settings):
-                parent[root(second)] = root(first)
-    members: dict[str, list[str]] = {}
-    for position in specific:
-        members.setdefault(root(position), []).append(position)
+    pairs = [(i, j) for i, first in enumerate(specific) for j in range(i + 1, len(specific))
+             if _same_person(posts[first], posts[specific[j]], settings)]
+    members: dict[int, list[str]] = {}
+    if specific:
+        rows, columns = zip(*pairs) if pairs else ((), ())
+        graph = coo_matrix((np.ones(len(pairs)), (rows, columns)), shape=(len(specific), len(specific)))
+        _, component = connected_components(graph, directed=False)
+        for position, group in zip(specific, component):
+            members.setdefault(int(group), []).append(position)
     people = sorted(members.values(), key=lambda group: (-sum(positions[p] for p in group), group[0]))
     assigned = {position: number for number, group in enumerate(people) for position in group}
     for position in sorted(positions, key=lambda p: (-positions[p], p or "")):
