@@ -44,11 +44,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--db", metavar="WAREHOUSE",
         help="a DuckDB file, or ducklake:CATALOG for a DuckLake (default: $TINBAI_DB, else warehouse/tinbai.duckdb)",
     )
-    fetching = argparse.ArgumentParser(add_help=False)
+    private = argparse.ArgumentParser(add_help=False)
+    private.add_argument("--allow-private", action="store_true",
+                         help="allow private, loopback and link-local addresses (never cloud metadata)")
+    fetching = argparse.ArgumentParser(add_help=False, parents=[private])
     fetching.add_argument("--refetch", action="store_true",
                           help="re-request discovered articles already stored (conditional GET)")
-    fetching.add_argument("--allow-private", action="store_true",
-                          help="allow private, loopback and link-local addresses (never cloud metadata)")
     writing = argparse.ArgumentParser(add_help=False)
     writing.add_argument("--batch-size", type=int, default=None, help="documents per load transaction")
     writing.add_argument("--workers", type=int, default=0,
@@ -62,13 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
     writing.add_argument("-v", "--verbose", action="store_true", help="show Prefect's run logs")
     parser = argparse.ArgumentParser(prog="tinbai", description="Vietnamese news into a DuckDB warehouse.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    _add_writing_commands(commands, common, writing, fetching)
+    _add_writing_commands(commands, common, writing, fetching, private)
     _add_reading_commands(commands, common)
     return parser
 
 
 def _add_writing_commands(commands, common: argparse.ArgumentParser, writing: argparse.ArgumentParser,
-                          fetching: argparse.ArgumentParser) -> None:
+                          fetching: argparse.ArgumentParser, private: argparse.ArgumentParser) -> None:
     ingest = commands.add_parser(
         "ingest", parents=[common, writing, fetching],
         help="load files and folders (text dumps, HTML, JSON Lines) and web articles (URLs, feeds, sitemaps)",
@@ -97,15 +98,13 @@ def _add_writing_commands(commands, common: argparse.ArgumentParser, writing: ar
     backfill.set_defaults(handler=run_backfill)
 
     revisit = commands.add_parser(
-        "revisit", parents=[common, writing],
+        "revisit", parents=[common, writing, private],
         help="check stored web pages again for edits and takedowns (1 h, 6 h, 1 d, 3 d, 7 d after first seen)",
     )
     revisit.add_argument("--sources", metavar="FILE",
                          help="only the pages of this sources file's sites, fetched with its settings and rules files")
     revisit.add_argument("--all", dest="all_recent", action="store_true",
                          help="check every page first seen in the last 7 days now, whatever its schedule")
-    revisit.add_argument("--allow-private", action="store_true",
-                         help="allow private, loopback and link-local addresses (never cloud metadata)")
     revisit.set_defaults(handler=run_revisit)
 
     reprocess = commands.add_parser(

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import duckdb
+import plotly.graph_objects as go
+import plotly.offline
 
 from transforms.dates import VIETNAM, utc_now
 from warehouse.report import headline_report
@@ -72,8 +74,6 @@ def _vietnam_midnight(day: date) -> datetime:
 
 def report_page(con: duckdb.DuckDBPyConnection, since: datetime | None = None, days: int = DEFAULT_DAYS) -> str:
     """The whole page as one HTML string."""
-    import plotly.offline
-
     period = report_period(con, since, days)
     window = {"start": period.start, "end": period.end}
     summary = headline_report(con, since=since)
@@ -105,8 +105,6 @@ def _rows(con, window: dict, sql: str) -> list[tuple]:
 
 
 def _articles_per_day(con, window: dict) -> str:
-    import plotly.graph_objects as go
-
     rows = _rows(con, window, f"""
         , ranked AS (SELECT site, count(*) AS n FROM period GROUP BY site ORDER BY n DESC, site LIMIT {TOP_SITES})
         SELECT day, CASE WHEN site IN (SELECT site FROM ranked) THEN site ELSE 'other sites' END AS shown, count(*)
@@ -120,8 +118,6 @@ def _articles_per_day(con, window: dict) -> str:
 
 
 def _duplicate_rates(con, window: dict) -> str:
-    import plotly.graph_objects as go
-
     rows = _rows(con, window, """
         SELECT day, count(*) FILTER (WHERE NOT copy), count(*) FILTER (WHERE method = 'exact'),
                count(*) FILTER (WHERE method = 'near'), round(avg(copy::INTEGER), 3)
@@ -140,8 +136,6 @@ def _duplicate_rates(con, window: dict) -> str:
 
 
 def _top_stories(con, window: dict) -> str:
-    import plotly.graph_objects as go
-
     rows = _rows(con, window, f"""
         SELECT p.story, any_value(s.title) AS title, count(*) AS members, count(DISTINCT p.site) AS outlets,
                min(p.moment) AS first_at, arg_min(p.site, p.moment) AS first_site
@@ -160,8 +154,6 @@ def _top_stories(con, window: dict) -> str:
 
 
 def _over_time(con, window: dict, title: str, caption: str, mentions: str) -> str:
-    import plotly.graph_objects as go
-
     rows = _rows(con, window, f"""
         , mentions AS ({mentions}),
         ranked AS (SELECT series, count(DISTINCT story) AS n FROM mentions GROUP BY series
@@ -184,8 +176,6 @@ def _health_days(con, since: datetime | None, days: int) -> tuple[date, date]:
 
 
 def _site_health(con, days: tuple[date, date]) -> str:
-    import plotly.graph_objects as go
-
     start, end = days
     rows = con.execute(
         f"""WITH ranked AS (SELECT site FROM site_health WHERE day >= ? AND day < ? GROUP BY site

@@ -60,11 +60,12 @@ def record_versions(con: duckdb.DuckDBPyConnection, results: list[Processed], ru
         article, received = result.article, result.document.received_at
         previous = latest.get(article.source)
         content_hash = result.fingerprint.content_hash
-        if previous is not None and (rebuilt or (previous.content_hash, previous.title) == (content_hash, article.title)):
+        if previous is not None and rebuilt:
+            restated.append({"source": article.source, "version": previous.version, "title": article.title,
+                             "text": article.text, "content_hash": content_hash})
+            continue
+        if previous is not None and (previous.content_hash, previous.title) == (content_hash, article.title):
             seen.append({"source": article.source, "version": previous.version, "seen_at": received})
-            if rebuilt:
-                restated.append({"source": article.source, "version": previous.version, "title": article.title,
-                                 "text": article.text, "content_hash": content_hash})
             continue
         change = text_change(previous.text, article.text) if previous else None
         new_rows.append({
@@ -83,8 +84,7 @@ def record_versions(con: duckdb.DuckDBPyConnection, results: list[Processed], ru
             con.execute("UPDATE article_versions SET title = b.title, text = b.text, content_hash = b.content_hash"
                         " FROM batch_restated b WHERE article_versions.source = b.source"
                         " AND article_versions.version = b.version")
-    if not rebuilt:
-        _touch(con, seen)
+    _touch(con, seen)
     return sum(row["version"] > 1 for row in new_rows)
 
 
